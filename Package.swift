@@ -1,0 +1,91 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "nameindex",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nameindexd", targets: ["nameindexd"]),
+        .executable(name: "namectl", targets: ["namectl"]),
+        .library(name: "NameIndexClient", targets: ["NameIndexClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(name: "Systemd", dependencies: ["CSystemd"]),
+        .target(name: "NameIndexCore"),
+        .target(name: "NameIndexSources", dependencies: ["NameIndexCore"]),
+        .target(
+            name: "NameIndexProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "NameIndexServer",
+            dependencies: [
+                "NameIndexCore", "NameIndexSources", "NameIndexProtocol", "Systemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(
+            name: "NameIndexClient",
+            dependencies: [
+                "NameIndexProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "nameindexd",
+            dependencies: [
+                "NameIndexServer", "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "namectl",
+            dependencies: [
+                "NameIndexClient", "NameIndexProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NameIndexCoreTests", dependencies: ["NameIndexCore"]),
+        .testTarget(name: "NameIndexSourcesTests", dependencies: ["NameIndexSources", "NameIndexCore"]),
+        .testTarget(
+            name: "NameIndexProtocolTests",
+            dependencies: [
+                "NameIndexProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["NameIndexClient", "NameIndexProtocol", "nameindexd", "namectl"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,37 @@
+import NameIndexProtocol
+
+/// Typed calls to nameindexd's control socket (`io.nameindex.Index`).
+///
+/// Each call opens its own connection; use ``VarlinkConnection`` directly to
+/// make several calls on one.
+public struct NameIndexClient: Sendable {
+    public let socketPath: String
+
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+
+    public func lookup(namespace: String, keys: [String]) async throws -> IndexInterface.LookupReply {
+        try await call(.lookup, IndexInterface.LookupParameters(namespace: namespace, keys: keys))
+    }
+
+    public func listNamespaces() async throws -> IndexInterface.ListNamespacesReply {
+        try await call(.listNamespaces, NoParameters())
+    }
+
+    public func status() async throws -> IndexInterface.StatusReply {
+        try await call(.status, NoParameters())
+    }
+
+    public func reload() async throws -> IndexInterface.ReloadReply {
+        try await call(.reload, NoParameters())
+    }
+
+    private func call<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: IndexInterface.Method, _ parameters: P
+    ) async throws -> R {
+        try await VarlinkConnection.withConnection(socketPath: socketPath) { connection in
+            try await connection.call(method.qualifiedName, parameters: parameters)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOPosix
+import NameIndexProtocol
+
+/// One varlink connection to a Unix socket; calls go one after another.
+///
+/// Use it inside ``VarlinkConnection/withConnection(socketPath:_:)``, which
+/// closes the connection when the body returns.
+public final class VarlinkConnection {
+    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let allocator: ByteBufferAllocator
+    private let socketPath: String
+
+    private init(
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        allocator: ByteBufferAllocator, socketPath: String
+    ) {
+        self.inbound = inbound.makeAsyncIterator()
+        self.outbound = outbound
+        self.allocator = allocator
+        self.socketPath = socketPath
+    }
+
+    /// Connects to `socketPath`, runs `body`, and closes the connection.
+    ///
+    /// - Throws: ``NameIndexClientError`` with ``NameIndexClientError/Code/connectFailed``
+    ///   when nothing listens at `socketPath`, and whatever `body` throws.
+    public static func withConnection<R>(
+        socketPath: String, _ body: (VarlinkConnection) async throws -> R
+    ) async throws -> R {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .connect(unixDomainSocketPath: socketPath) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(VarlinkFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw NameIndexClientError(
+                code: .connectFailed,
+                message: "Failed to connect to nameindexd at \(socketPath): \(Self.reason(error)) (is nameindexd running?)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            let connection = VarlinkConnection(
+                inbound: inbound, outbound: outbound, allocator: channel.channel.allocator, socketPath: socketPath)
+            return try await body(connection)
+        }
+    }
+
+    /// Calls `method` and returns its single reply's parameters.
+    ///
+    /// - Throws: ``NameIndexClientError``; a varlink error reply is
+    ///   ``NameIndexClientError/Code/remote`` with the reply attached.
+    public func call<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: String, parameters: P, returning: R.Type = R.self
+    ) async throws -> R {
+        try await send(method, parameters: parameters)
+        let frame = try await nextFrame()
+        return try decodeReply(frame, as: R.self)
+    }
+
+    /// Calls `method` and returns the raw reply frame (for passing JSON through).
+    public func callRaw<P: Codable & Sendable>(_ method: String, parameters: P) async throws -> ByteBuffer {
+        try await send(method, parameters: parameters)
+        let frame = try await nextFrame()
+        _ = try decodeReply(frame, as: JSONValue.self)
+        return frame
+    }
+
+    private func send<P: Codable & Sendable>(_ method: String, parameters: P) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let buffer = try encoder.encodeAsByteBuffer(VarlinkCall(method: method, parameters: parameters), allocator: allocator)
+        do {
+            try await outbound.write(buffer)
+        } catch {
+            throw NameIndexClientError(code: .connectionClosed, message: "Failed to send to nameindexd at \(socketPath): \(error)")
+        }
+    }
+
+    private func nextFrame() async throws -> ByteBuffer {
+        do {
+            guard let frame = try await inbound.next() else {
+                throw NameIndexClientError(
+                    code: .connectionClosed, message: "nameindexd at \(socketPath) closed the connection without replying")
+            }
+            return frame
+        } catch let error as NameIndexClientError {
+            throw error
+        } catch {
+            throw NameIndexClientError(code: .connectionClosed, message: "Failed to read from nameindexd at \(socketPath): \(error)")
+        }
+    }
+
+    private func decodeReply<R: Codable & Sendable>(_ frame: ByteBuffer, as type: R.Type) throws -> R {
+        let decoder = JSONDecoder()
+        let envelope: VarlinkReply<JSONValue>
+        do {
+            envelope = try decoder.decode(VarlinkReply<JSONValue>.self, from: frame)
+        } catch {
+            throw NameIndexClientError(code: .invalidReply, message: "nameindexd sent a reply that is not valid JSON")
+        }
+        if let name = envelope.error {
+            let remote = VarlinkErrorReply(name: name, parameters: envelope.parameters ?? .object([:]))
+            throw NameIndexClientError(code: .remote, message: Self.describe(remote), remote: remote)
+        }
+        do {
+            if let parameters = try decoder.decode(VarlinkReply<R>.self, from: frame).parameters { return parameters }
+            return try decoder.decode(R.self, from: ByteBuffer(string: "{}"))
+        } catch {
+            throw NameIndexClientError(code: .invalidReply, message: "nameindexd sent an unexpected reply: \(error)")
+        }
+    }
+
+    /// A plain sentence for an error reply.
+    static func describe(_ reply: VarlinkErrorReply) -> String {
+        switch IndexInterface.Failure(reply) {
+        case .noSuchNamespace(let namespace)?: "No such namespace '\(namespace)'."
+        case .reloadFailed(let reason, let generation, _)?: "Reload failed: \(reason). Generation \(generation) is serving."
+        case .permissionDenied(let uid)?: "Permission denied: uid \(uid) may not do this."
+        case .invalidMessage(let reason)?: "nameindexd rejected the message: \(reason)."
+        case .shuttingDown?: "nameindexd is shutting down."
+        case nil: "nameindexd answered with error \(reply.name) \(reply.parameters)"
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        return "\(error)"
+    }
+}

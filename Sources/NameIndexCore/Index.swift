@@ -1,0 +1,105 @@
+/// One immutable generation of the name index: every namespace with the
+/// tables of the sources that feed it.
+///
+/// A namespace fed by several sources keeps one ``KeyTable`` per source, in
+/// the order the sources are configured; a lookup answers from the first table
+/// that holds the key, so the first-listed source wins a conflict no matter
+/// which source finished fetching first. Keeping tables per source is also what
+/// lets a failed source keep its previous rows: the next generation reuses
+/// that source's table object.
+public final class Index: Sendable {
+    /// One source's contribution to a namespace.
+    public struct SourceTable: Sendable {
+        public let source: String
+        public let namespace: String
+        public let table: KeyTable
+        /// Keys of this table hidden by a source listed earlier in the same namespace.
+        public let shadowed: Int
+    }
+
+    /// A namespace's name and the number of distinct keys it answers.
+    public struct NamespaceSummary: Sendable, Equatable {
+        public let name: String
+        public let entries: Int
+    }
+
+    struct Namespace: Sendable {
+        let name: String
+        let tables: [KeyTable]
+        let entries: Int
+    }
+
+    /// Counts up from 1 with each swap; 0 for an index that was never loaded.
+    public let generation: UInt64
+    /// When the generation was built, in microseconds since the Unix epoch.
+    public let createdAtMicroseconds: UInt64
+    /// Source tables in configuration order.
+    public let sources: [SourceTable]
+    let namespaces: [String: Namespace]
+
+    init(generation: UInt64, createdAtMicroseconds: UInt64, sources: [SourceTable], namespaces: [String: Namespace]) {
+        self.generation = generation
+        self.createdAtMicroseconds = createdAtMicroseconds
+        self.sources = sources
+        self.namespaces = namespaces
+    }
+
+    /// An index with no namespaces.
+    public static func empty(generation: UInt64 = 0, createdAtMicroseconds: UInt64 = 0) -> Index {
+        Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: [], namespaces: [:])
+    }
+
+    /// Namespaces sorted by name, with their entry counts.
+    public var namespaceSummaries: [NamespaceSummary] {
+        namespaces.values.map { NamespaceSummary(name: $0.name, entries: $0.entries) }.sorted { $0.name < $1.name }
+    }
+
+    /// Distinct keys over all namespaces.
+    public var entryCount: Int { namespaces.values.reduce(0) { $0 + $1.entries } }
+
+    /// Whether `namespace` exists in this generation.
+    public func hasNamespace(_ namespace: String) -> Bool { namespaces[namespace] != nil }
+
+    /// The table that `source` contributed, if it is in this generation.
+    public func table(forSource source: String) -> KeyTable? {
+        sources.first { $0.source == source }?.table
+    }
+
+    /// The name bytes for `key` in `namespace`, or nil when either is absent.
+    ///
+    /// The buffer points into this index and is valid while the index is alive.
+    @inlinable
+    public func name(namespace: String, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let tables = tables(of: namespace) else { return nil }
+        return Index.first(in: tables, key: key)
+    }
+
+    /// Looks up every key in `namespace` in this one generation.
+    ///
+    /// - Returns: one name (or nil for a miss) per key, in order; nil when the
+    ///   namespace does not exist.
+    public func lookup(namespace: String, keys: [String]) -> [String?]? {
+        guard let tables = tables(of: namespace) else { return nil }
+        return keys.map { key in
+            var k = key
+            return k.withUTF8 { buffer in
+                Index.first(in: tables, key: UnsafeRawBufferPointer(buffer)).map {
+                    String(decoding: $0, as: UTF8.self)
+                }
+            }
+        }
+    }
+
+    @usableFromInline
+    func tables(of namespace: String) -> [KeyTable]? { namespaces[namespace]?.tables }
+
+    @usableFromInline
+    static func first(in tables: [KeyTable], key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        if tables.count == 1 { return tables[0].name(forKey: key) }
+        let hash = NameHash.hash(key)
+        for table in tables {
+            if let offset = table.find(key, hash: hash) { return table.entryName(at: offset) }
+        }
+        return nil
+    }
+}

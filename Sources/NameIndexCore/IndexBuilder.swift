@@ -1,0 +1,48 @@
+/// Assembles an ``Index`` from per-source tables given in priority order.
+///
+/// The builder is where the merge rule lives: tables are added in the order
+/// the sources are configured, and a key found in an earlier table of the same
+/// namespace shadows it in every later one (counted in
+/// ``Index/SourceTable/shadowed``).
+public struct IndexBuilder {
+    private var sources: [(source: String, namespace: String, table: KeyTable)] = []
+    private let generation: UInt64
+    private let createdAtMicroseconds: UInt64
+
+    public init(generation: UInt64, createdAtMicroseconds: UInt64) {
+        self.generation = generation
+        self.createdAtMicroseconds = createdAtMicroseconds
+    }
+
+    /// Adds `source`'s table to `namespace`, after all tables added so far.
+    public mutating func add(source: String, namespace: String, table: KeyTable) {
+        precondition(!sources.contains { $0.source == source }, "source '\(source)' added twice")
+        sources.append((source, namespace, table))
+    }
+
+    /// Builds the index, counting keys that earlier sources shadow.
+    public func build() -> Index {
+        var tablesByNamespace: [String: [KeyTable]] = [:]
+        var entriesByNamespace: [String: Int] = [:]
+        var result: [Index.SourceTable] = []
+        for (source, namespace, table) in sources {
+            let earlier = tablesByNamespace[namespace, default: []]
+            var shadowed = 0
+            if !earlier.isEmpty {
+                table.forEachEntry { key, _ in
+                    if earlier.contains(where: { $0.contains(key) }) { shadowed += 1 }
+                }
+            }
+            tablesByNamespace[namespace, default: []].append(table)
+            entriesByNamespace[namespace, default: 0] += table.count - shadowed
+            result.append(.init(source: source, namespace: namespace, table: table, shadowed: shadowed))
+        }
+        var namespaces: [String: Index.Namespace] = [:]
+        for (name, tables) in tablesByNamespace {
+            namespaces[name] = .init(name: name, tables: tables, entries: entriesByNamespace[name] ?? 0)
+        }
+        return Index(
+            generation: generation, createdAtMicroseconds: createdAtMicroseconds,
+            sources: result, namespaces: namespaces)
+    }
+}

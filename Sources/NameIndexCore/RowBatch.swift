@@ -1,0 +1,79 @@
+/// A batch of rows on its way from a source to a table builder.
+///
+/// Keys and names are kept as byte ranges into one buffer, so a batch of
+/// thousands of rows costs two allocations rather than one `String` per field.
+/// Sources fill batches; ``KeyTableBuilder`` drains them.
+public struct RowBatch: Sendable {
+    /// Where one row's key and name sit in ``bytes``.
+    public struct Row: Sendable, Equatable {
+        public var keyStart: Int
+        public var keyCount: Int
+        public var nameStart: Int
+        public var nameCount: Int
+    }
+
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var rows: [Row] = []
+    /// Rows the source read but did not pass on, by reason.
+    public var skipped = SkipCounts()
+
+    public init(reservingBytes: Int = 0, rows rowCapacity: Int = 0) {
+        bytes.reserveCapacity(reservingBytes)
+        rows.reserveCapacity(rowCapacity)
+    }
+
+    public var count: Int { rows.count }
+    public var isEmpty: Bool { rows.isEmpty && skipped.total == 0 }
+    public var byteCount: Int { bytes.count }
+
+    /// Appends a row whose key and name have already been checked.
+    public mutating func append(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        let keyStart = bytes.count
+        bytes.append(contentsOf: key)
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name)
+        rows.append(Row(keyStart: keyStart, keyCount: key.count, nameStart: nameStart, nameCount: name.count))
+    }
+
+    /// Appends a row given as strings; for tests and small inputs.
+    public mutating func append(key: String, name: String) {
+        var k = key
+        var v = name
+        k.withUTF8 { kb in v.withUTF8 { vb in append(key: UnsafeRawBufferPointer(kb), name: UnsafeRawBufferPointer(vb)) } }
+    }
+
+    /// Calls `body` with the key and name bytes of every row, in order.
+    public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try bytes.withUnsafeBytes { all in
+            for row in rows {
+                try body(
+                    UnsafeRawBufferPointer(rebasing: all[row.keyStart..<row.keyStart + row.keyCount]),
+                    UnsafeRawBufferPointer(rebasing: all[row.nameStart..<row.nameStart + row.nameCount]))
+            }
+        }
+    }
+}
+
+/// Counts of rows that were read but not loaded, by reason.
+public struct SkipCounts: Sendable, Equatable, Codable {
+    /// Rows whose key or name was empty (or NULL).
+    public var empty: Int = 0
+    /// Rows whose key or name was not valid UTF-8.
+    public var invalidUTF8: Int = 0
+    /// Rows that could not be split into a key and a name (a missing column).
+    public var malformed: Int = 0
+
+    public init(empty: Int = 0, invalidUTF8: Int = 0, malformed: Int = 0) {
+        self.empty = empty
+        self.invalidUTF8 = invalidUTF8
+        self.malformed = malformed
+    }
+
+    public var total: Int { empty + invalidUTF8 + malformed }
+
+    public static func += (lhs: inout SkipCounts, rhs: SkipCounts) {
+        lhs.empty += rhs.empty
+        lhs.invalidUTF8 += rhs.invalidUTF8
+        lhs.malformed += rhs.malformed
+    }
+}

@@ -1,0 +1,286 @@
+/// The `io.nameindex.Index` varlink interface: its name, its definition text
+/// and its methods. Server and client both use these, so the wire format is
+/// written down exactly once.
+public enum IndexInterface {
+    public static let name = "io.nameindex.Index"
+
+    /// The methods, by their unqualified names.
+    public enum Method: String, CaseIterable, Sendable {
+        case lookup = "Lookup"
+        case listNamespaces = "ListNamespaces"
+        case status = "Status"
+        case reload = "Reload"
+
+        /// The fully qualified method name used on the wire.
+        public var qualifiedName: String { "\(IndexInterface.name).\(rawValue)" }
+    }
+
+    /// The interface definition, as returned by `GetInterfaceDescription`.
+    /// docs/io.nameindex.Index.varlink holds a copy, and a test keeps the two equal.
+    public static let definition = """
+        # The resident id → name index of nameindexd.
+        #
+        # Anyone who can open the control socket may call Lookup, ListNamespaces
+        # and Status. Times are microseconds since the Unix epoch (…USec fields)
+        # or durations in microseconds.
+        interface io.nameindex.Index
+
+        # A namespace and the number of distinct keys it answers.
+        type Namespace (
+          name: string,
+          entries: int
+        )
+
+        # One configured source and the outcome of its latest fetch.
+        type SourceStatus (
+          name: string,
+          namespace: string,
+          kind: string,
+          # pending: not fetched yet; loading: being fetched; loaded: its rows
+          # are from the latest fetch; stale: the latest fetch failed and its
+          # rows are from an earlier one; failed: it failed and has no rows.
+          state: (pending, loading, loaded, stale, failed),
+          # Entries this source holds in the serving generation.
+          rows: int,
+          # Rows read but skipped: an empty key or name, invalid UTF-8, no
+          # name column.
+          skippedEmpty: int,
+          skippedInvalidUTF8: int,
+          skippedMalformed: int,
+          # Rows that repeated a key within this source (the first was kept).
+          duplicates: int,
+          # Keys hidden by a source listed earlier for the same namespace.
+          shadowed: int,
+          lastSuccessUSec: ?int,
+          lastDurationUSec: ?int,
+          lastError: ?string,
+          lastErrorUSec: ?int
+        )
+
+        # Resolves keys in one namespace, all from one generation. names[i] is
+        # null when keys[i] is absent.
+        method Lookup(namespace: string, keys: []string) -> (
+          names: []?string,
+          generation: int
+        )
+
+        # Lists the namespaces of the serving generation.
+        method ListNamespaces() -> (namespaces: []Namespace, generation: int)
+
+        # Describes the daemon, the serving generation and every source.
+        method Status() -> (
+          state: (starting, loading, serving, reloading, failed),
+          generation: int,
+          entries: int,
+          startedAtUSec: int,
+          loadedAtUSec: ?int,
+          loadDurationUSec: ?int,
+          version: string,
+          namespaces: []Namespace,
+          sources: []SourceStatus
+        )
+
+        # Fetches every source and answers once the new generation serves.
+        # Joins a reload that is already running.
+        method Reload() -> (generation: int, entries: int, durationUSec: int)
+
+        # The namespace is not in the serving generation.
+        error NoSuchNamespace (namespace: string)
+
+        # At least one source failed. Sources that loaded serve their new rows;
+        # failed ones keep their previous rows. generation is the generation
+        # serving now.
+        error ReloadFailed (reason: string, generation: int, failedSources: []string)
+
+        # The caller (by uid) may not call this method.
+        error PermissionDenied (uid: int)
+
+        # The message was not a varlink call: invalid JSON, no method, or too large.
+        error InvalidMessage (reason: string)
+
+        # The daemon is shutting down and no longer takes this call.
+        error ShuttingDown ()
+
+        """
+
+    // MARK: Method parameters and replies
+
+    public struct LookupParameters: Codable, Sendable, Equatable {
+        public var namespace: String
+        public var keys: [String]
+        public init(namespace: String, keys: [String]) {
+            self.namespace = namespace
+            self.keys = keys
+        }
+    }
+
+    public struct LookupReply: Codable, Sendable, Equatable {
+        public var names: [String?]
+        public var generation: UInt64
+        public init(names: [String?], generation: UInt64) {
+            self.names = names
+            self.generation = generation
+        }
+
+        // Encode nulls explicitly: a missing element would shift every later name.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            var list = container.nestedUnkeyedContainer(forKey: .names)
+            for name in names {
+                if let name { try list.encode(name) } else { try list.encodeNil() }
+            }
+            try container.encode(generation, forKey: .generation)
+        }
+    }
+
+    public struct Namespace: Codable, Sendable, Equatable {
+        public var name: String
+        public var entries: Int
+        public init(name: String, entries: Int) {
+            self.name = name
+            self.entries = entries
+        }
+    }
+
+    public struct ListNamespacesReply: Codable, Sendable, Equatable {
+        public var namespaces: [Namespace]
+        public var generation: UInt64
+        public init(namespaces: [Namespace], generation: UInt64) {
+            self.namespaces = namespaces
+            self.generation = generation
+        }
+    }
+
+    public enum DaemonState: String, Codable, Sendable {
+        case starting, loading, serving, reloading, failed
+    }
+
+    public enum SourceState: String, Codable, Sendable {
+        case pending, loading, loaded, stale, failed
+    }
+
+    public struct SourceStatus: Codable, Sendable, Equatable {
+        public var name: String
+        public var namespace: String
+        public var kind: String
+        public var state: SourceState
+        public var rows: Int
+        public var skippedEmpty: Int
+        public var skippedInvalidUTF8: Int
+        public var skippedMalformed: Int
+        public var duplicates: Int
+        public var shadowed: Int
+        public var lastSuccessUSec: UInt64?
+        public var lastDurationUSec: UInt64?
+        public var lastError: String?
+        public var lastErrorUSec: UInt64?
+
+        public init(name: String, namespace: String, kind: String) {
+            self.name = name
+            self.namespace = namespace
+            self.kind = kind
+            self.state = .pending
+            self.rows = 0
+            self.skippedEmpty = 0
+            self.skippedInvalidUTF8 = 0
+            self.skippedMalformed = 0
+            self.duplicates = 0
+            self.shadowed = 0
+        }
+    }
+
+    public struct StatusReply: Codable, Sendable, Equatable {
+        public var state: DaemonState
+        public var generation: UInt64
+        public var entries: Int
+        public var startedAtUSec: UInt64
+        public var loadedAtUSec: UInt64?
+        public var loadDurationUSec: UInt64?
+        public var version: String
+        public var namespaces: [Namespace]
+        public var sources: [SourceStatus]
+
+        public init(
+            state: DaemonState, generation: UInt64, entries: Int, startedAtUSec: UInt64,
+            loadedAtUSec: UInt64?, loadDurationUSec: UInt64?, version: String,
+            namespaces: [Namespace], sources: [SourceStatus]
+        ) {
+            self.state = state
+            self.generation = generation
+            self.entries = entries
+            self.startedAtUSec = startedAtUSec
+            self.loadedAtUSec = loadedAtUSec
+            self.loadDurationUSec = loadDurationUSec
+            self.version = version
+            self.namespaces = namespaces
+            self.sources = sources
+        }
+    }
+
+    public struct ReloadReply: Codable, Sendable, Equatable {
+        public var generation: UInt64
+        public var entries: Int
+        public var durationUSec: UInt64
+        public init(generation: UInt64, entries: Int, durationUSec: UInt64) {
+            self.generation = generation
+            self.entries = entries
+            self.durationUSec = durationUSec
+        }
+    }
+
+    // MARK: Errors
+
+    /// The errors of this interface, as typed values.
+    public enum Failure: Error, Sendable, Equatable {
+        case noSuchNamespace(String)
+        case reloadFailed(reason: String, generation: UInt64, failedSources: [String])
+        case permissionDenied(uid: Int)
+        case invalidMessage(String)
+        case shuttingDown
+
+        public var reply: VarlinkErrorReply {
+            switch self {
+            case .noSuchNamespace(let namespace):
+                .init(name: "\(IndexInterface.name).NoSuchNamespace", parameters: .object(["namespace": .string(namespace)]))
+            case .reloadFailed(let reason, let generation, let failed):
+                .init(
+                    name: "\(IndexInterface.name).ReloadFailed",
+                    parameters: .object([
+                        "reason": .string(reason), "generation": .number(Double(generation)),
+                        "failedSources": .array(failed.map { .string($0) }),
+                    ]))
+            case .permissionDenied(let uid):
+                .init(name: "\(IndexInterface.name).PermissionDenied", parameters: .object(["uid": .number(Double(uid))]))
+            case .invalidMessage(let reason):
+                .init(name: "\(IndexInterface.name).InvalidMessage", parameters: .object(["reason": .string(reason)]))
+            case .shuttingDown:
+                .init(name: "\(IndexInterface.name).ShuttingDown")
+            }
+        }
+
+        /// The typed error for a reply from the wire, if it is one of ours.
+        public init?(_ reply: VarlinkErrorReply) {
+            let p = reply.parameters
+            switch reply.name {
+            case "\(IndexInterface.name).NoSuchNamespace":
+                self = .noSuchNamespace(p["namespace"]?.stringValue ?? "")
+            case "\(IndexInterface.name).ReloadFailed":
+                var failed: [String] = []
+                if case .array(let items)? = p["failedSources"] { failed = items.compactMap(\.stringValue) }
+                var generation: UInt64 = 0
+                if case .number(let n)? = p["generation"] { generation = UInt64(max(0, n)) }
+                self = .reloadFailed(reason: p["reason"]?.stringValue ?? "", generation: generation, failedSources: failed)
+            case "\(IndexInterface.name).PermissionDenied":
+                var uid = -1
+                if case .number(let n)? = p["uid"] { uid = Int(n) }
+                self = .permissionDenied(uid: uid)
+            case "\(IndexInterface.name).InvalidMessage":
+                self = .invalidMessage(p["reason"]?.stringValue ?? "")
+            case "\(IndexInterface.name).ShuttingDown":
+                self = .shuttingDown
+            default:
+                return nil
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+extension Configuration {
+    /// The effective configuration as TOML, for `nameindexd --check-config`.
+    ///
+    /// Paths are shown resolved; each source notes the file it came from.
+    public func renderedTOML(runtimeDirectory: String, stateDirectory: String) -> String {
+        var lines: [String] = []
+        lines.append("# Effective configuration, read from:")
+        for file in files { lines.append("#   \(file)") }
+        lines.append("")
+        lines.append("[daemon]")
+        lines.append("runtime_directory = \(quoted(runtimeDirectory))")
+        lines.append("state_directory = \(quoted(stateDirectory))")
+        for source in sources {
+            lines.append("")
+            lines.append("# from \(source.origin)")
+            lines.append("[[source]]")
+            lines.append("name = \(quoted(source.name))")
+            lines.append("namespace = \(quoted(source.namespace))")
+            lines.append("kind = \(quoted(source.kind.rawValue))")
+            switch source.settings {
+            case .file(let file):
+                lines.append("path = \(quoted(file.path))")
+                lines.append("header = \(file.header)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func quoted(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += String(format: "\\u%04X", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

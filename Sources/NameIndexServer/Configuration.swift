@@ -1,0 +1,78 @@
+/// The daemon's effective configuration: the main file plus its drop-ins.
+///
+/// Built by ``ConfigurationLoader``; everything here has already been
+/// validated, and relative paths have been resolved against the directory of
+/// the file that named them.
+public struct Configuration: Sendable, Equatable {
+    /// The `[daemon]` table.
+    public struct Daemon: Sendable, Equatable {
+        /// Where the sockets go (`runtime_directory`); nil means the default for this user.
+        public var runtimeDirectory: String?
+        /// Where snapshots go (`state_directory`); nil means the default for this user.
+        public var stateDirectory: String?
+
+        public init(runtimeDirectory: String? = nil, stateDirectory: String? = nil) {
+            self.runtimeDirectory = runtimeDirectory
+            self.stateDirectory = stateDirectory
+        }
+    }
+
+    /// One `[[source]]` table.
+    public struct Source: Sendable, Equatable {
+        public var name: String
+        public var namespace: String
+        public var settings: Settings
+        /// The file that defined it.
+        public var origin: String
+
+        public init(name: String, namespace: String, settings: Settings, origin: String) {
+            self.name = name
+            self.namespace = namespace
+            self.settings = settings
+            self.origin = origin
+        }
+
+        public var kind: Kind { settings.kind }
+    }
+
+    /// The source kinds this daemon knows.
+    public enum Kind: String, Sendable, CaseIterable {
+        case file
+    }
+
+    /// The keys of one kind.
+    public enum Settings: Sendable, Equatable {
+        case file(File)
+
+        public var kind: Kind {
+            switch self {
+            case .file: .file
+            }
+        }
+    }
+
+    /// Keys of `kind = "file"`.
+    public struct File: Sendable, Equatable {
+        /// Absolute path of the TSV file.
+        public var path: String
+        /// Whether its first line is a header (`header`, default false).
+        public var header: Bool
+
+        public init(path: String, header: Bool = false) {
+            self.path = path
+            self.header = header
+        }
+    }
+
+    public var daemon: Daemon
+    /// Sources in priority order: the main file's first, then each drop-in's in name order.
+    public var sources: [Source]
+    /// The files that were read, in the order they were read.
+    public var files: [String]
+
+    public init(daemon: Daemon = Daemon(), sources: [Source] = [], files: [String] = []) {
+        self.daemon = daemon
+        self.sources = sources
+        self.files = files
+    }
+}

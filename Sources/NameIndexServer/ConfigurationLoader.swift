@@ -1,0 +1,224 @@
+import Foundation
+import TOMLKit
+
+/// Reads the main configuration file and its drop-ins into a ``Configuration``.
+///
+/// The main file comes first; then every `*.toml` file in the `conf.d`
+/// directory beside it, in name order. A drop-in may set `[daemon]` keys (a
+/// later file wins, key by key) and add `[[source]]` tables (after all
+/// earlier ones; source names must be unique). Unknown keys are errors, so a
+/// typo is never silently ignored.
+public struct ConfigurationLoader: Sendable {
+    public init() {}
+
+    /// Loads `path` and the drop-ins of `conf.d` beside it.
+    ///
+    /// - Throws: ``ConfigurationError`` for the first problem found.
+    public func load(path: String) throws -> Configuration {
+        let main = URL(fileURLWithPath: path).standardizedFileURL.path
+        var configuration = Configuration()
+        try apply(file: main, to: &configuration, mustExist: true)
+        for dropIn in try dropIns(of: main) {
+            try apply(file: dropIn, to: &configuration, mustExist: true)
+        }
+        return configuration
+    }
+
+    /// Parses TOML text as if it were the file `file` (for tests and `--check-config`).
+    public func parse(_ text: String, file: String, into configuration: inout Configuration) throws {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(
+                code: .syntax, file: file, line: error.source.begin.line, message: "invalid TOML: \(error.description)")
+        }
+        configuration.files.append(file)
+        let reader = TableReader(table: table, file: file, path: nil)
+        try reader.rejectUnknown(allowed: ["daemon", "source"])
+        if let daemon = try reader.table("daemon") {
+            let keys = TableReader(table: daemon, file: file, path: "daemon")
+            try keys.rejectUnknown(allowed: ["runtime_directory", "state_directory"])
+            if let value = try keys.absolutePath("runtime_directory") { configuration.daemon.runtimeDirectory = value }
+            if let value = try keys.absolutePath("state_directory") { configuration.daemon.stateDirectory = value }
+        }
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+        for (position, sourceTable) in try reader.tables("source").enumerated() {
+            let source = try parseSource(
+                sourceTable, file: file, path: "source[\(position + 1)]", directory: directory)
+            if let existing = configuration.sources.first(where: { $0.name == source.name }) {
+                throw ConfigurationError(
+                    code: .duplicateSource, file: file, key: "source[\(position + 1)].name",
+                    message: "source '\(source.name)' is already defined in \(existing.origin)")
+            }
+            configuration.sources.append(source)
+        }
+    }
+
+    private func apply(file: String, to configuration: inout Configuration, mustExist: Bool) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: file)
+            throw ConfigurationError(
+                code: exists ? .unreadable : .fileNotFound, file: file,
+                message: exists ? "cannot read the file" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(code: .syntax, file: file, message: "the file is not valid UTF-8")
+        }
+        try parse(text, file: file, into: &configuration)
+    }
+
+    private func dropIns(of main: String) throws -> [String] {
+        let directory = URL(fileURLWithPath: main).deletingLastPathComponent().appendingPathComponent("conf.d")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return [] }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw ConfigurationError(code: .unreadable, file: directory.path, message: "cannot list the drop-in directory")
+        }
+        return names.filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            .map { directory.appendingPathComponent($0).path }
+    }
+
+    private func parseSource(_ table: TOMLTable, file: String, path: String, directory: URL) throws
+        -> Configuration.Source
+    {
+        let keys = TableReader(table: table, file: file, path: path)
+        let name = try keys.requiredString("name")
+        try keys.check(
+            "name", name, isValid: Self.isValidName,
+            expected: "a name of letters, digits, '_', '.' and '-' (at most 64 bytes)")
+        let namespace = try keys.requiredString("namespace")
+        try keys.check(
+            "namespace", namespace, isValid: Self.isValidNamespace,
+            expected: "a namespace of letters, digits, '_', '.', ':' and '-' (at most 255 bytes)")
+        let kindName = try keys.requiredString("kind")
+        guard let kind = Configuration.Kind(rawValue: kindName) else {
+            let known = Configuration.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            throw keys.error(.invalidValue, "kind", "expected one of \(known), got '\(kindName)'")
+        }
+        let common: Set<String> = ["name", "namespace", "kind"]
+        switch kind {
+        case .file:
+            try keys.rejectUnknown(allowed: common.union(["path", "header"]), kind: kind.rawValue)
+            let relative = try keys.requiredString("path")
+            guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
+            let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
+            let header = try keys.bool("header") ?? false
+            return .init(
+                name: name, namespace: namespace, settings: .file(.init(path: resolved, header: header)), origin: file)
+        }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || "_.-".unicodeScalars.contains($0) }
+    }
+
+    static func isValidNamespace(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 255
+            && name.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || "_.:-".unicodeScalars.contains($0) }
+    }
+}
+
+/// Typed, strict access to the keys of one TOML table, with errors that say where.
+struct TableReader {
+    let table: TOMLTable
+    let file: String
+    /// The table's key path, e.g. `daemon` or `source[2]`; nil for the top level.
+    let path: String?
+
+    func keyPath(_ key: String) -> String { path.map { "\($0).\(key)" } ?? key }
+
+    func error(_ code: ConfigurationError.Code, _ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(code: code, file: file, key: keyPath(key), message: message)
+    }
+
+    func rejectUnknown(allowed: Set<String>, kind: String? = nil) throws {
+        for key in table.keys.sorted() where !allowed.contains(key) {
+            let context = kind.map { " for kind '\($0)'" } ?? ""
+            let known = allowed.sorted().joined(separator: ", ")
+            throw error(.unknownKey, key, "unknown key\(context) (known keys: \(known))")
+        }
+    }
+
+    func value(_ key: String) -> TOMLValueConvertible? { table[key] }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = value(key) else { return nil }
+        guard let string = value.string else { throw typeError(key, expected: "a string", got: value) }
+        return string
+    }
+
+    func requiredString(_ key: String) throws -> String {
+        guard let value = try string(key) else { throw error(.missingKey, key, "missing required key (a string)") }
+        return value
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard let bool = value.bool else { throw typeError(key, expected: "a boolean (true or false)", got: value) }
+        return bool
+    }
+
+    func absolutePath(_ key: String) throws -> String? {
+        guard let value = try string(key) else { return nil }
+        guard value.hasPrefix("/") else { throw error(.invalidValue, key, "expected an absolute path, got '\(value)'") }
+        return URL(fileURLWithPath: value).standardizedFileURL.path
+    }
+
+    func table(_ key: String) throws -> TOMLTable? {
+        guard let value = value(key) else { return nil }
+        guard let table = value.table else { throw typeError(key, expected: "a table ([\(key)])", got: value) }
+        return table
+    }
+
+    func tables(_ key: String) throws -> [TOMLTable] {
+        guard let value = value(key) else { return [] }
+        guard let array = value.array else { throw typeError(key, expected: "an array of tables ([[\(key)]])", got: value) }
+        var result: [TOMLTable] = []
+        for index in 0..<array.count {
+            guard let table = array[index].table else {
+                throw error(.invalidValue, "\(key)[\(index + 1)]", "expected a table ([[\(key)]])")
+            }
+            result.append(table)
+        }
+        return result
+    }
+
+    func check(_ key: String, _ value: String, isValid: (String) -> Bool, expected: String) throws {
+        guard isValid(value) else { throw error(.invalidValue, key, "expected \(expected), got '\(value)'") }
+    }
+
+    private func typeError(_ key: String, expected: String, got value: TOMLValueConvertible) -> ConfigurationError {
+        error(.invalidValue, key, "expected \(expected), got \(Self.describe(value.type))")
+    }
+
+    static func describe(_ type: TOMLType) -> String {
+        switch type {
+        case .string: "a string"
+        case .int: "an integer"
+        case .double: "a float"
+        case .bool: "a boolean"
+        case .table: "a table"
+        case .array: "an array"
+        case .date: "a date"
+        case .time: "a time"
+        case .dateTime: "a date-time"
+        @unknown default: "a value of another type"
+        }
+    }
+}
+
+extension Unicode.Scalar {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        ("a"..."z").contains(self) || ("A"..."Z").contains(self) || ("0"..."9").contains(self)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NameIndexCore
+import NameIndexProtocol
+
+/// Answers varlink calls on the control socket.
+///
+/// It takes one framed message and returns the framed reply (nil for a
+/// `oneway` call). It never throws: anything wrong with a message becomes a
+/// varlink error reply, so one client's mistake cannot touch another's
+/// connection.
+struct ControlRequestHandler: Sendable {
+    let store: Store
+    let coordinator: ReloadCoordinator
+
+    func handle(_ frame: ByteBuffer, allocator: ByteBufferAllocator) async -> ByteBuffer? {
+        let decoder = JSONDecoder()
+        let header: VarlinkCallHeader
+        do {
+            header = try decoder.decode(VarlinkCallHeader.self, from: frame)
+        } catch {
+            return encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator)
+        }
+        let reply = await dispatch(header, frame: frame, decoder: decoder, allocator: allocator)
+        return header.oneway == true ? nil : reply
+    }
+
+    /// The reply to an unusable message (a framing error), which ends the connection.
+    func invalidMessageReply(_ reason: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        encodeError(IndexInterface.Failure.invalidMessage(reason).reply, allocator)
+    }
+
+    private func dispatch(
+        _ header: VarlinkCallHeader, frame: ByteBuffer, decoder: JSONDecoder, allocator: ByteBufferAllocator
+    ) async -> ByteBuffer {
+        let method = header.method
+        guard let dot = method.lastIndex(of: ".") else {
+            return encodeError(.interfaceNotFound(method), allocator)
+        }
+        let interface = String(method[..<dot])
+        let member = String(method[method.index(after: dot)...])
+        do {
+            switch interface {
+            case VarlinkServiceInterface.name:
+                switch VarlinkServiceInterface.Method(rawValue: member) {
+                case .getInfo:
+                    return try encode(
+                        VarlinkServiceInterface.GetInfoReply(
+                            vendor: ProductInfo.vendor, product: ProductInfo.product, version: ProductInfo.version,
+                            url: ProductInfo.url, interfaces: [VarlinkServiceInterface.name, IndexInterface.name]),
+                        allocator)
+                case .getInterfaceDescription:
+                    let p = try parameters(VarlinkServiceInterface.GetInterfaceDescriptionParameters.self, frame, decoder)
+                    switch p.interface {
+                    case IndexInterface.name:
+                        return try encode(
+                            VarlinkServiceInterface.GetInterfaceDescriptionReply(
+                                description: IndexInterface.definition), allocator)
+                    case VarlinkServiceInterface.name:
+                        return try encode(
+                            VarlinkServiceInterface.GetInterfaceDescriptionReply(
+                                description: VarlinkServiceInterface.definition), allocator)
+                    default:
+                        return encodeError(.interfaceNotFound(p.interface), allocator)
+                    }
+                case nil:
+                    return encodeError(.methodNotFound(method), allocator)
+                }
+            case IndexInterface.name:
+                switch IndexInterface.Method(rawValue: member) {
+                case .lookup:
+                    let p = try parameters(IndexInterface.LookupParameters.self, frame, decoder)
+                    let index = await store.servingIndex()
+                    guard let names = index.lookup(namespace: p.namespace, keys: p.keys) else {
+                        return encodeError(IndexInterface.Failure.noSuchNamespace(p.namespace).reply, allocator)
+                    }
+                    return try encode(IndexInterface.LookupReply(names: names, generation: index.generation), allocator)
+                case .listNamespaces:
+                    let index = await store.servingIndex()
+                    return try encode(
+                        IndexInterface.ListNamespacesReply(
+                            namespaces: index.namespaceSummaries.map { .init(name: $0.name, entries: $0.entries) },
+                            generation: index.generation),
+                        allocator)
+                case .status:
+                    let status = await coordinator.status(index: store.current, version: ProductInfo.version)
+                    return try encode(status, allocator)
+                case .reload:
+                    switch await coordinator.requestReload() {
+                    case .success(let reply): return try encode(reply, allocator)
+                    case .failure(let failure): return encodeError(failure.reply, allocator)
+                    }
+                case nil:
+                    return encodeError(.methodNotFound(method), allocator)
+                }
+            default:
+                return encodeError(.interfaceNotFound(interface), allocator)
+            }
+        } catch let error as VarlinkErrorReply {
+            return encodeError(error, allocator)
+        } catch {
+            return encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator)
+        }
+    }
+
+    /// Decodes the parameters of a call; a missing or mistyped one is `InvalidParameter`.
+    private func parameters<P: Codable & Sendable>(_ type: P.Type, _ frame: ByteBuffer, _ decoder: JSONDecoder) throws -> P {
+        do {
+            let call = try decoder.decode(VarlinkCall<P>.self, from: frame)
+            if let parameters = call.parameters { return parameters }
+            // No "parameters" member: fine for a method whose parameters are all optional.
+            return try decoder.decode(P.self, from: ByteBuffer(string: "{}"))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw VarlinkErrorReply.invalidParameter(key.stringValue)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let names = context.codingPath.map(\.stringValue).filter { $0 != "parameters" && Int($0) == nil }
+            throw VarlinkErrorReply.invalidParameter(names.last ?? "parameters")
+        }
+    }
+
+    private func encode<P: Codable & Sendable>(_ parameters: P, _ allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return try encoder.encodeAsByteBuffer(VarlinkReply(parameters: parameters), allocator: allocator)
+    }
+
+    private func encodeError(_ error: VarlinkErrorReply, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let reply = VarlinkReply(parameters: error.parameters, error: error.name)
+        // Encoding a JSONValue cannot fail.
+        return (try? encoder.encodeAsByteBuffer(reply, allocator: allocator)) ?? ByteBuffer(string: "{}")
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted: "invalid JSON"
+        case DecodingError.keyNotFound(let key, _): "missing '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context):
+            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        default: "invalid message"
+        }
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import NameIndexProtocol
+import ServiceLifecycle
+import Synchronization
+
+/// Serves varlink on the control socket.
+///
+/// Every connection runs in its own child task with its own `do/catch`, so a
+/// client that sends garbage, disconnects mid-message or exceeds the message
+/// limit only ever ends its own connection. On graceful shutdown the server
+/// stops accepting, lets calls in progress finish and send their replies,
+/// closes idle connections, and removes the socket file it created.
+struct ControlServer: Service {
+    let socketPath: String
+    let handler: ControlRequestHandler
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    var maximumMessageSize = VarlinkFrameDecoder.defaultMaximumMessageSize
+    /// Mode of the socket file: anyone may connect; methods that change state check credentials.
+    var socketMode: mode_t = 0o666
+
+    func run() async throws {
+        let maximum = maximumMessageSize
+        if UnixSocketProbe.isListening(socketPath) {
+            throw DaemonError(
+                message: "Failed to listen on \(socketPath): another nameindexd is already listening there")
+        }
+        let server = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximum)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        chmod(socketPath, socketMode)
+        defer { unlink(socketPath) }
+        logger.info("Listening on \(socketPath) (varlink, interface \(IndexInterface.name)).")
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections.cancelOnGracefulShutdown() {
+                    group.addTask { await serve(connection) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let channel = connection.channel
+        let state = Mutex(ConnectionState())
+        await withGracefulShutdownHandler {
+            do {
+                try await connection.executeThenClose { inbound, outbound in
+                    do {
+                        for try await frame in inbound {
+                            state.withLock { $0.busy = true }
+                            if let reply = await handler.handle(frame, allocator: channel.allocator) {
+                                try await outbound.write(reply)
+                            }
+                            let closing = state.withLock { state in
+                                state.busy = false
+                                return state.closing
+                            }
+                            if closing { break }
+                        }
+                    } catch let error as VarlinkFrameError {
+                        logger.notice("Closing a control connection: \(error).")
+                        try await outbound.write(handler.invalidMessageReply("\(error)", allocator: channel.allocator))
+                    }
+                }
+            } catch {
+                logger.debug("Control connection ended: \(error)")
+            }
+        } onGracefulShutdown: {
+            let idle = state.withLock { state in
+                state.closing = true
+                return !state.busy
+            }
+            if idle { channel.close(promise: nil) }
+        }
+    }
+
+    private struct ConnectionState {
+        var busy = false
+        var closing = false
+    }
+}

@@ -1,0 +1,49 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NameIndexCore
+import ServiceLifecycle
+import Systemd
+
+/// Everything the daemon needs to run, decided before it starts.
+public struct DaemonSettings: Sendable {
+    public var configuration: Configuration
+    public var runtimeDirectory: String
+    public var stateDirectory: String
+    public var clock: WallClock = .system
+    public var notifier = Notifier()
+
+    public init(configuration: Configuration, runtimeDirectory: String, stateDirectory: String) {
+        self.configuration = configuration
+        self.runtimeDirectory = runtimeDirectory
+        self.stateDirectory = stateDirectory
+    }
+
+    public var controlSocketPath: String { DaemonPaths.controlSocket(in: runtimeDirectory) }
+}
+
+/// Builds the daemon's service group: control server, reload service and
+/// the STOPPING=1 notifier, in the order that makes shutdown graceful (the
+/// group stops them last to first: notify, cancel a running load and answer
+/// its waiters, then close the socket).
+public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> ServiceGroup {
+    let store = Store()
+    let sources = settings.configuration.sources.map(SourceFactory.makeSource)
+    let coordinator = ReloadCoordinator(sources: settings.configuration.sources, startedAtUSec: settings.clock.now())
+    let reload = ReloadService(
+        coordinator: coordinator, store: store, loader: IndexLoader(sources: sources, logger: logger),
+        notifier: settings.notifier, clock: settings.clock, logger: logger)
+    let control = ControlServer(
+        socketPath: settings.controlSocketPath,
+        handler: ControlRequestHandler(store: store, coordinator: coordinator),
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    return ServiceGroup(
+        configuration: .init(
+            services: [
+                .init(service: control),
+                .init(service: reload),
+                .init(service: StoppingNotifierService(notifier: settings.notifier)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+}

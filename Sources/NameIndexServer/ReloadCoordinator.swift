@@ -1,0 +1,151 @@
+import NameIndexCore
+import NameIndexProtocol
+
+/// The one owner of reload state: the daemon's state, every source's status,
+/// and the callers waiting for a reload.
+///
+/// Reloads are single-flight: ``requestReload()`` while a load runs joins
+/// that load and gets its outcome; no second load starts for it. The
+/// ``ReloadService`` runs the loads; this actor only records and answers.
+actor ReloadCoordinator {
+    typealias Outcome = Result<IndexInterface.ReloadReply, IndexInterface.Failure>
+
+    private(set) var state: IndexInterface.DaemonState = .starting
+    private var sources: [IndexInterface.SourceStatus]
+    private var loadedAtUSec: UInt64?
+    private var loadDurationUSec: UInt64?
+    private let startedAtUSec: UInt64
+    private var waiters: [CheckedContinuation<Outcome, Never>] = []
+    private var requested = false
+    private var loading = false
+    private var stopped = false
+    private let wakeup: AsyncStream<Void>.Continuation
+    /// Yields whenever a reload has been requested; ``ReloadService`` waits on it.
+    nonisolated let wakeups: AsyncStream<Void>
+
+    init(sources: [Configuration.Source], startedAtUSec: UInt64) {
+        self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
+        self.startedAtUSec = startedAtUSec
+        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a reload and waits for its outcome (joining a running one).
+    func requestReload() async -> Outcome {
+        if stopped { return .failure(.shuttingDown) }
+        return await withCheckedContinuation { continuation in
+            waiters.append(continuation)
+            if !loading {
+                requested = true
+                wakeup.yield()
+            }
+        }
+    }
+
+    /// Asks for a reload without waiting (SIGHUP). Returns false when one is already running.
+    @discardableResult
+    func requestReloadInBackground() -> Bool {
+        guard !stopped, !loading else { return false }
+        requested = true
+        wakeup.yield()
+        return true
+    }
+
+    /// Takes a pending request; false when there is none (a stale wakeup).
+    func takeRequest() -> Bool {
+        defer { requested = false }
+        return requested
+    }
+
+    /// Records that a load starts.
+    func loadStarted() {
+        loading = true
+        state = state == .starting || state == .loading ? .loading : .reloading
+        for i in sources.indices { sources[i].state = .loading }
+    }
+
+    /// Records a finished load, answers every waiter and returns the outcome.
+    @discardableResult
+    func loadFinished(index: Index, outcomes: [SourceOutcome], duration: Duration, at now: UInt64) -> Outcome {
+        loading = false
+        requested = false
+        var failed: [String] = []
+        var reasons: [String] = []
+        for (i, outcome) in zip(sources.indices, outcomes) {
+            var status = sources[i]
+            let entry = index.sources.first { $0.source == status.name }
+            status.rows = entry?.table.count ?? 0
+            status.shadowed = entry?.shadowed ?? 0
+            status.lastDurationUSec = outcome.duration.microseconds
+            if let error = outcome.error {
+                failed.append(status.name)
+                reasons.append("source '\(status.name)': \(error)")
+                status.lastError = error
+                status.lastErrorUSec = now
+                status.state = entry == nil ? .failed : .stale
+            } else {
+                status.state = .loaded
+                status.lastSuccessUSec = now
+                status.skippedEmpty = outcome.skipped.empty
+                status.skippedInvalidUTF8 = outcome.skipped.invalidUTF8
+                status.skippedMalformed = outcome.skipped.malformed
+                status.duplicates = entry?.table.duplicates ?? 0
+            }
+            sources[i] = status
+        }
+        loadedAtUSec = now
+        loadDurationUSec = duration.microseconds
+        let everyoneFailed = !sources.isEmpty && sources.allSatisfy { $0.state == .failed }
+        state = everyoneFailed ? .failed : .serving
+        let result: Outcome =
+            failed.isEmpty
+            ? .success(.init(generation: index.generation, entries: index.entryCount, durationUSec: duration.microseconds))
+            : .failure(
+                .reloadFailed(
+                    reason: "Failed to fetch " + reasons.joined(separator: "; "), generation: index.generation,
+                    failedSources: failed))
+        answerWaiters(result)
+        return result
+    }
+
+    /// Records a load that was abandoned (the daemon is stopping); the serving generation is unchanged.
+    func loadCancelled() {
+        loading = false
+        for i in sources.indices where sources[i].state == .loading {
+            sources[i].state = sources[i].lastSuccessUSec == nil ? .pending : .stale
+        }
+        if state == .loading { state = .starting } else if state == .reloading { state = .serving }
+        answerWaiters(.failure(.shuttingDown))
+    }
+
+    /// Refuses every later request and answers the waiting ones.
+    func stop() {
+        stopped = true
+        wakeup.finish()
+        answerWaiters(.failure(.shuttingDown))
+    }
+
+    /// The reply to `Status`, for the generation `index`.
+    func status(index: Index?, version: String) -> IndexInterface.StatusReply {
+        IndexInterface.StatusReply(
+            state: state,
+            generation: index?.generation ?? 0,
+            entries: index?.entryCount ?? 0,
+            startedAtUSec: startedAtUSec,
+            loadedAtUSec: loadedAtUSec,
+            loadDurationUSec: loadDurationUSec,
+            version: version,
+            namespaces: index?.namespaceSummaries.map { .init(name: $0.name, entries: $0.entries) } ?? [],
+            sources: sources)
+    }
+
+    /// The sources whose latest fetch failed.
+    var failedSources: [IndexInterface.SourceStatus] {
+        sources.filter { $0.state == .stale || $0.state == .failed }
+    }
+
+    private func answerWaiters(_ outcome: Outcome) {
+        let answered = waiters
+        waiters = []
+        for waiter in answered { waiter.resume(returning: outcome) }
+    }
+}

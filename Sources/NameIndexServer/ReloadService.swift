@@ -1,0 +1,93 @@
+import Logging
+import NameIndexCore
+import NameIndexProtocol
+import ServiceLifecycle
+import Systemd
+import UnixSignals
+
+/// Runs the loads: the first one at start-up, then one per request
+/// (`Reload` on the control socket, SIGHUP), one at a time.
+///
+/// It owns SIGHUP. Around a SIGHUP reload it tells systemd `RELOADING=1` with
+/// `MONOTONIC_USEC=`, and after every load `READY=1` with a new `STATUS=`,
+/// whatever the outcome. On graceful shutdown a running load is cancelled and
+/// the serving generation is left as it is.
+struct ReloadService: Service {
+    let coordinator: ReloadCoordinator
+    let store: Store
+    let loader: IndexLoader
+    let notifier: Notifier
+    let clock: WallClock
+    let logger: Logger
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await watchSignals() }
+            await loadLoop()
+            group.cancelAll()
+        }
+    }
+
+    private func watchSignals() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            logger.info("Received SIGHUP, reloading.")
+            notifier.notify(.reloading(monotonicMicroseconds: Notifier.monotonicMicroseconds()), .status("Reloading…"))
+            await coordinator.requestReloadInBackground()
+        }
+    }
+
+    private func loadLoop() async {
+        await loadCancellingOnShutdown()
+        for await _ in coordinator.wakeups.cancelOnGracefulShutdown() {
+            guard await coordinator.takeRequest() else { continue }
+            await loadCancellingOnShutdown()
+        }
+        await coordinator.stop()
+    }
+
+    private func loadCancellingOnShutdown() async {
+        // A shutdown cancels the load; load() sees the cancellation and records it.
+        await cancelWhenGracefulShutdown { await load() }
+    }
+
+    /// One load: fetch everything, swap the new generation in, report.
+    private func load() async {
+        await coordinator.loadStarted()
+        let previous = store.current
+        let generation = (previous?.generation ?? 0) + 1
+        if previous == nil { notifier.notify(.status("Loading…")) }
+        let started = ContinuousClock.now
+        let (index, outcomes) = await loader.load(previous: previous, generation: generation, createdAt: clock.now())
+        if Task.isCancelled {
+            await coordinator.loadCancelled()
+            logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
+            return
+        }
+        store.swap(index)
+        let duration = ContinuousClock.now - started
+        let outcome = await coordinator.loadFinished(
+            index: index, outcomes: outcomes, duration: duration, at: clock.now())
+        let summary = Self.summary(index: index, failed: outcomes.filter { $0.error != nil }.count)
+        var generationLogger = logger
+        generationLogger[metadataKey: "generation"] = "\(index.generation)"
+        switch outcome {
+        case .success:
+            generationLogger.info(
+                "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")), loaded in \(HumanFormat.duration(microseconds: duration.microseconds)).")
+        case .failure(let failure):
+            // The per-source errors were logged where they happened; this is the summary.
+            generationLogger.warning(
+                "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")); \(failure.reply.parameters["reason"]?.stringValue ?? "a source failed"), keeping its previous rows.")
+        }
+        notifier.notify(.ready, .status(summary))
+    }
+
+    /// The one-line `STATUS=` summary, e.g. `Serving 12,345 names in 3 namespaces (generation 1)`.
+    static func summary(index: Index, failed: Int) -> String {
+        let namespaces = index.namespaceSummaries.count
+        var text =
+            "Serving \(HumanFormat.count(index.entryCount, "name")) in \(HumanFormat.count(namespaces, "namespace")) (generation \(index.generation))"
+        if failed > 0 { text += "; \(HumanFormat.count(failed, "source")) failed" }
+        return text
+    }
+}

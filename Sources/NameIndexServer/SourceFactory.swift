@@ -1,0 +1,11 @@
+import NameIndexSources
+
+/// Makes the ``Source`` that fetches each configured source.
+enum SourceFactory {
+    static func makeSource(_ source: Configuration.Source) -> any Source {
+        switch source.settings {
+        case .file(let file):
+            FileSource(name: source.name, namespace: source.namespace, path: file.path, header: file.header)
+        }
+    }
+}

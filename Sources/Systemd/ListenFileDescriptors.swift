@@ -1,0 +1,37 @@
+import CSystemd
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sockets passed by the service manager (socket activation, `sd_listen_fds(3)`).
+public struct ListenFileDescriptors: Sendable {
+    /// One passed descriptor and its `FileDescriptorName=`.
+    public struct Descriptor: Sendable, Equatable {
+        public let fd: Int32
+        public let name: String
+    }
+
+    public let descriptors: [Descriptor]
+
+    /// Takes the descriptors passed to this process and unsets the environment
+    /// variables, so children do not inherit them.
+    public static func take() -> ListenFileDescriptors {
+        var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
+        let count = sd_listen_fds_with_names(1, &names)
+        guard count > 0 else { return ListenFileDescriptors(descriptors: []) }
+        var result: [Descriptor] = []
+        for i in 0..<Int(count) {
+            let name = names?[i].map { String(cString: $0) } ?? "unknown"
+            result.append(Descriptor(fd: SD_LISTEN_FDS_START + Int32(i), name: name))
+            free(names?[i])
+        }
+        free(names)
+        return ListenFileDescriptors(descriptors: result)
+    }
+
+    /// The descriptor passed under `name`, if any.
+    public func descriptor(named name: String) -> Int32? {
+        descriptors.first { $0.name == name }?.fd
+    }
+}

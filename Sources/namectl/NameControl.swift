@@ -1,0 +1,18 @@
+import ArgumentParser
+import NameIndexProtocol
+
+/// `namectl`: query and control nameindexd.
+@main
+struct NameControl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "namectl",
+        abstract: "Query and control the nameindexd name index.",
+        discussion: """
+            Talks to nameindexd over its control socket (varlink). The socket is --socket, \
+            else $NAMEINDEXD_SOCKET, else (for a non-root user whose own daemon runs) \
+            $XDG_RUNTIME_DIR/nameindexd/control, else /run/nameindexd/control. See namectl(1).
+            """,
+        version: ProductInfo.version,
+        subcommands: [Status.self, Get.self, Namespaces.self, Reload.self],
+        defaultSubcommand: Status.self)
+}

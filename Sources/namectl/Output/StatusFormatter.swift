@@ -1,0 +1,74 @@
+import NameIndexProtocol
+
+/// Renders a `Status` reply for people, in the manner of `systemctl status`.
+struct StatusFormatter {
+    /// The time to measure "ago" from, in microseconds since the epoch.
+    let now: UInt64
+    let legend: Bool
+
+    func render(_ status: IndexInterface.StatusReply, socket: String) -> String {
+        var out = ""
+        let mark = status.state == .failed ? "×" : "●"
+        out += "\(mark) nameindexd - \(status.state.rawValue)\n"
+        var fields: [(String, String)] = []
+        fields.append(("State", describeState(status)))
+        if let loaded = status.loadedAtUSec {
+            var line = "\(status.generation), loaded \(formatTimestamp(microseconds: loaded)) (\(formatAgo(loaded)))"
+            if let duration = status.loadDurationUSec { line += " in \(HumanFormat.duration(microseconds: duration))" }
+            fields.append(("Generation", line))
+        }
+        fields.append(
+            ("Entries", "\(HumanFormat.count(status.entries)) in \(status.namespaces.count) namespace\(status.namespaces.count == 1 ? "" : "s")"))
+        fields.append(("Started", "\(formatTimestamp(microseconds: status.startedAtUSec)) (\(formatAgo(status.startedAtUSec)))"))
+        fields.append(("Version", status.version))
+        fields.append(("Socket", socket))
+        let width = fields.map(\.0.count).max() ?? 0
+        for (label, value) in fields {
+            out += String(repeating: " ", count: width - label.count + 2) + "\(label): \(value)\n"
+        }
+        out += "\n"
+        var table = TextTable(
+            columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "SKIPPED", "LAST SUCCESS", "LAST ERROR"],
+            rightAligned: [4, 5])
+        for source in status.sources {
+            let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed
+            table.append([
+                source.name, source.namespace, source.kind, source.state.rawValue,
+                HumanFormat.count(source.rows), HumanFormat.count(skipped),
+                source.lastSuccessUSec.map(formatAgo) ?? "never",
+                source.lastError.map { error in source.lastErrorUSec.map { "\(formatAgo($0)): \(error)" } ?? error } ?? "-",
+            ])
+        }
+        out += table.render(legend: legend)
+        let details = status.sources.compactMap(skipDetail)
+        if !details.isEmpty {
+            out += "\n" + details.joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+
+    private func describeState(_ status: IndexInterface.StatusReply) -> String {
+        switch status.state {
+        case .starting: "starting"
+        case .loading: "loading (first load, nothing served yet)"
+        case .serving: "serving"
+        case .reloading: "reloading (generation \(status.generation) keeps serving)"
+        case .failed: "failed (no source could be loaded)"
+        }
+    }
+
+    private func skipDetail(_ source: IndexInterface.SourceStatus) -> String? {
+        var parts: [String] = []
+        if source.skippedEmpty > 0 { parts.append(HumanFormat.count(source.skippedEmpty, "empty row")) }
+        if source.skippedInvalidUTF8 > 0 { parts.append(HumanFormat.count(source.skippedInvalidUTF8, "row") + " with invalid UTF-8") }
+        if source.skippedMalformed > 0 { parts.append(HumanFormat.count(source.skippedMalformed, "row") + " without a name column") }
+        if source.duplicates > 0 { parts.append(HumanFormat.count(source.duplicates, "duplicate key")) }
+        if source.shadowed > 0 { parts.append(HumanFormat.count(source.shadowed, "key") + " shadowed by an earlier source") }
+        guard !parts.isEmpty else { return nil }
+        return "\(source.name): " + parts.joined(separator: ", ")
+    }
+
+    private func formatAgo(_ microseconds: UInt64) -> String {
+        now >= microseconds ? "\(HumanFormat.duration(microseconds: now - microseconds, coarse: true)) ago" : "just now"
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NameIndexProtocol
+import NameIndexServer
+
+/// The daemon: parse flags, settle the configuration, run the service group.
+@main
+struct NameIndexDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nameindexd",
+        abstract: "Keep an id → name index in memory and serve it on Unix sockets.",
+        discussion: """
+            Without --config, root reads /etc/nameindexd/nameindexd.toml (and conf.d/*.toml beside it); \
+            other users get the bundled demo configuration. Under systemd, $CONFIGURATION_DIRECTORY, \
+            $RUNTIME_DIRECTORY and $STATE_DIRECTORY set the defaults. See nameindexd(8).
+            """,
+        version: ProductInfo.version)
+
+    @Option(name: .long, help: ArgumentHelp("Read the configuration from this file (and conf.d/ beside it).", valueName: "path"))
+    var config: String?
+
+    @Option(name: .customLong("runtime-dir"), help: ArgumentHelp("Put the sockets in this directory.", valueName: "dir"))
+    var runtimeDirectory: String?
+
+    @Flag(name: .customLong("check-config"), help: "Validate the configuration, print the effective configuration and exit.")
+    var checkConfig = false
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("One of trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: expected one of trace, debug, info, notice, warning, error, critical")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let underJournal = environment["JOURNAL_STREAM"] != nil
+        LoggingSystem.bootstrap { DaemonLogHandler(label: $0, level: level, withPriorityPrefix: underJournal) }
+        let logger = Logger(label: "nameindexd")
+
+        let defaults = DaemonPaths.defaults(uid: getuid(), environment: environment)
+        let configurationFile: String
+        var isDemo = false
+        if let config {
+            configurationFile = config
+        } else if let file = defaults.configurationFile {
+            configurationFile = file
+        } else if let demo = DaemonPaths.demoConfigurationFile(executable: Self.executablePath()) {
+            configurationFile = demo
+            isDemo = true
+        } else {
+            Self.fail("No configuration: pass --config PATH. The bundled demo configuration (examples/demo/nameindexd.toml) was not found beside this executable.")
+        }
+
+        let configuration: Configuration
+        do {
+            configuration = try ConfigurationLoader().load(path: configurationFile)
+        } catch let error as ConfigurationError {
+            if error.code == .fileNotFound && error.file == URL(fileURLWithPath: configurationFile).standardizedFileURL.path {
+                Self.fail("Failed to read configuration \(error.file): no such file. Create it (see nameindexd.toml(5)) or pass --config PATH.")
+            }
+            Self.fail("Invalid configuration: \(error)")
+        }
+
+        let runtimeDirectory = runtimeDirectory ?? configuration.daemon.runtimeDirectory ?? defaults.runtimeDirectory
+        let stateDirectory = configuration.daemon.stateDirectory ?? defaults.stateDirectory
+        if checkConfig {
+            print(configuration.renderedTOML(runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory), terminator: "")
+            return
+        }
+        if configuration.sources.isEmpty {
+            logger.warning("The configuration defines no [[source]]; serving an empty index.")
+        }
+
+        do {
+            try FileManager.default.createDirectory(
+                atPath: runtimeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        } catch {
+            Self.fail("Failed to create the runtime directory \(runtimeDirectory): \(error.localizedDescription)")
+        }
+
+        let settings = DaemonSettings(
+            configuration: configuration, runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory)
+        logger.info(
+            "nameindexd \(ProductInfo.version) starting with \(configuration.sources.count) sources from \(configurationFile)\(isDemo ? " (the bundled demo)" : "").")
+        logger.info("Control socket: \(settings.controlSocketPath). Try: namectl --socket \(settings.controlSocketPath) status")
+        do {
+            try await makeServiceGroup(settings: settings, logger: logger).run()
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("nameindexd: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
