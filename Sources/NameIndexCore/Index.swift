@@ -21,6 +21,11 @@ public final class Index: Sendable {
     public struct NamespaceSummary: Sendable, Equatable {
         public let name: String
         public let entries: Int
+
+        public init(name: String, entries: Int) {
+            self.name = name
+            self.entries = entries
+        }
     }
 
     struct Namespace: Sendable {

@@ -38,18 +38,33 @@ struct ControlServer: Service {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximum)))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    // The deinit-based initializer on purpose: a connection accepted during
+                    // shutdown can be dropped by the server channel before it reaches our
+                    // accept loop (apple/swift-nio#2637); this way it is closed instead of
+                    // trapping. Connections we do receive are still closed by executeThenClose.
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(synchronouslyWrapping: channel)
                 }
             }
         chmod(socketPath, socketMode)
         defer { unlink(socketPath) }
         logger.info("Listening on \(socketPath) (varlink, interface \(IndexInterface.name)).")
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections.cancelOnGracefulShutdown() {
-                    group.addTask { await serve(connection) }
+        // On shutdown, close the listening channel rather than abandoning the accept loop:
+        // every connection already accepted must still be served (and closed) by its own
+        // task, or NIO traps on a connection dropped without executeThenClose.
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                do {
+                    try await server.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await serve(connection) }
+                        }
+                    }
+                } catch where Task.isShuttingDownGracefully {
+                    logger.debug("Control socket closed for shutdown: \(error)")
                 }
             }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
         }
     }
 

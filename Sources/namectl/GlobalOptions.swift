@@ -20,6 +20,16 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("no-pager"), help: "Do not pipe output into a pager (namectl never pages; accepted for systemctl habits).")
     var noPager = false
 
+    /// These options, with anything unset taken from `outer` (the options given before the verb).
+    func merged(with outer: GlobalOptions) -> GlobalOptions {
+        var merged = self
+        merged.socket = socket ?? outer.socket
+        merged.json = json || outer.json
+        merged.noLegend = noLegend || outer.noLegend
+        merged.noPager = noPager || outer.noPager
+        return merged
+    }
+
     /// The socket to use: --socket, $NAMEINDEXD_SOCKET, the user's own daemon, the system daemon.
     var socketPath: String {
         if let socket { return socket }

@@ -15,4 +15,7 @@ struct NameControl: AsyncParsableCommand {
         version: ProductInfo.version,
         subcommands: [Status.self, Get.self, Namespaces.self, Reload.self],
         defaultSubcommand: Status.self)
+
+    /// Options given before the verb (`namectl --socket P get …`); each verb merges them with its own.
+    @OptionGroup var global: GlobalOptions
 }

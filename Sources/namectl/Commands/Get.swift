@@ -10,7 +10,9 @@ struct Get: AsyncParsableCommand {
             exits 2 when one or more keys were not found, and 1 on errors.
             """)
 
-    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: NameControl
+    @OptionGroup var local: GlobalOptions
+    var options: GlobalOptions { local.merged(with: root.global) }
 
     @Argument(help: "The namespace, e.g. user.")
     var namespace: String
@@ -35,10 +37,6 @@ struct Get: AsyncParsableCommand {
         var namespace: String
         var generation: UInt64
         var results: [Result]
-    }
-
-    func validate() throws {
-        guard !keys.isEmpty else { throw ValidationError("Missing keys: give one or more keys to resolve.") }
     }
 
     func run() async throws {

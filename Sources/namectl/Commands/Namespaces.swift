@@ -5,7 +5,9 @@ import NameIndexProtocol
 struct Namespaces: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the namespaces and their entry counts.")
 
-    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: NameControl
+    @OptionGroup var local: GlobalOptions
+    var options: GlobalOptions { local.merged(with: root.global) }
 
     func run() async throws {
         try await runReportingErrors {

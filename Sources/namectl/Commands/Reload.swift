@@ -11,7 +11,9 @@ struct Reload: AsyncParsableCommand {
             any failed (sources that failed keep serving their previous rows; see 'namectl status').
             """)
 
-    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: NameControl
+    @OptionGroup var local: GlobalOptions
+    var options: GlobalOptions { local.merged(with: root.global) }
 
     func run() async throws {
         try await runReportingErrors {

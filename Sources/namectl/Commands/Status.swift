@@ -6,7 +6,9 @@ import NameIndexProtocol
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the daemon's state, its generation and every source.")
 
-    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: NameControl
+    @OptionGroup var local: GlobalOptions
+    var options: GlobalOptions { local.merged(with: root.global) }
 
     func run() async throws {
         try await runReportingErrors {

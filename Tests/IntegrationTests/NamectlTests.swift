@@ -1,0 +1,141 @@
+import Foundation
+import NameIndexProtocol
+import Testing
+
+/// The real namectl binary against the real nameindexd binary.
+@Suite struct NamectlTests {
+    @Test func getPrintsKeyTabNameAndExitsTwoOnAMiss() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+
+        let found = try daemon.namectl(["get", "user", "42", "1022", "2001"])
+        #expect(found.status == 0)
+        #expect(found.stdout == "42\tZoë Martin\n1022\t王小明\n2001\tMateo Fernández\n")
+
+        let partly = try daemon.namectl(["get", "user", "42", "9999"])
+        #expect(partly.status == 2)
+        #expect(partly.stdout == "42\tZoë Martin\n")
+
+        // The first-listed source wins a conflict.
+        #expect(try daemon.namectl(["get", "user", "1001"]).stdout == "1001\tAna Souza\n")
+
+        let unknown = try daemon.namectl(["get", "team", "1"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "No such namespace 'team'.\n")
+        #expect(unknown.stdout.isEmpty)
+        try await daemon.stop()
+    }
+
+    @Test func jsonOutputParses() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+
+        let get = try daemon.namectl(["get", "--json", "user", "42", "nope"])
+        #expect(get.status == 2)
+        let object = try JSONDecoder().decode(JSONValue.self, from: Data(get.stdout.utf8))
+        #expect(object["results"] == .array([
+            .object(["key": .string("42"), "name": .string("Zoë Martin")]),
+            .object(["key": .string("nope"), "name": .null]),
+        ]))
+        #expect(object["namespace"] == .string("user"))
+
+        let status = try daemon.namectl(["status", "--json"])
+        #expect(status.status == 0)
+        let reply = try JSONDecoder().decode(IndexInterface.StatusReply.self, from: Data(status.stdout.utf8))
+        #expect(reply.state == .serving)
+        #expect(reply.generation == 1)
+        #expect(reply.entries == 6)
+        #expect(reply.sources.map(\.name) == ["employees", "contractors", "countries"])
+        let employees = reply.sources[0]
+        #expect(employees.rows == 3)
+        #expect(employees.skippedEmpty == 1)
+        #expect(employees.skippedMalformed == 1)
+        #expect(reply.sources[1].shadowed == 1)
+
+        let namespaces = try daemon.namectl(["namespaces", "--json"])
+        let list = try JSONDecoder().decode(IndexInterface.ListNamespacesReply.self, from: Data(namespaces.stdout.utf8))
+        #expect(list.namespaces == [.init(name: "country", entries: 2), .init(name: "user", entries: 4)])
+        try await daemon.stop()
+    }
+
+    @Test func statusIsTheDefaultVerbAndReadsLikeSystemctl() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        let result = try daemon.namectl([])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("● nameindexd - serving\n"))
+        #expect(result.stdout.contains("Entries: 6 in 2 namespaces"))
+        #expect(result.stdout.contains("SOURCE"))
+        #expect(result.stdout.contains("employees: 1 empty row, 1 row without a name column"))
+        let noLegend = try daemon.namectl(["status", "--no-legend"])
+        #expect(!noLegend.stdout.contains("SOURCE"))
+        #expect(noLegend.stdout.contains("employees"))
+        try await daemon.stop()
+    }
+
+    @Test func reloadPicksUpAnEditedFile() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        #expect(try daemon.namectl(["get", "country", "FR"]).status == 2)
+
+        try daemon.write("countries.tsv", "JP\t日本\nFR\tFrance\n")
+        let reload = try daemon.namectl(["reload"])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(reload.stdout.hasPrefix("Generation 2 serving 6 names"))
+        #expect(try daemon.namectl(["get", "country", "FR", "DE"]).stdout == "FR\tFrance\n")
+
+        let json = try daemon.namectl(["reload", "--json"])
+        let reply = try JSONDecoder().decode(IndexInterface.ReloadReply.self, from: Data(json.stdout.utf8))
+        #expect(reply.generation == 3)
+        try await daemon.stop()
+    }
+
+    @Test func aSourceThatFailsKeepsItsRowsAndReloadSaysSo() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        try FileManager.default.removeItem(at: daemon.directory.appendingPathComponent("countries.tsv"))
+
+        let reload = try daemon.namectl(["reload"])
+        #expect(reload.status == 1)
+        #expect(reload.stderr.contains("Reload failed: Failed to fetch source 'countries'"))
+        #expect(reload.stderr.contains("No such file or directory"))
+        // The old rows keep serving.
+        #expect(try daemon.namectl(["get", "country", "JP"]).stdout == "JP\t日本\n")
+        let status = try daemon.namectl(["status"])
+        #expect(status.stdout.contains("stale"))
+        #expect(status.stdout.contains("No such file or directory"))
+        try await daemon.stop()
+    }
+
+    @Test func withoutADaemonNamectlSaysSoInOneLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-absent-\(UUID())/control").path
+        let result = try runProgram(Products.namectl, ["--socket", path, "status"])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "Failed to connect to nameindexd at \(path): No such file or directory (is nameindexd running?)\n")
+    }
+
+    @Test func theSocketComesFromTheEnvironment() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        var environment = ProcessInfo.processInfo.environment
+        environment["NAMEINDEXD_SOCKET"] = daemon.socketPath
+        let result = try runProgram(Products.namectl, ["get", "user", "42"], environment: environment)
+        #expect(result.stdout == "42\tZoë Martin\n")
+        try await daemon.stop()
+    }
+
+    @Test func helpListsEveryVerbAndOption() throws {
+        let help = try runProgram(Products.namectl, ["--help"])
+        #expect(help.status == 0)
+        for verb in ["status (default)", "get", "namespaces", "reload"] { #expect(help.stdout.contains(verb)) }
+        // Options work before the verb too, as with systemctl.
+        let early = try runProgram(Products.namectl, ["--socket", "/nonexistent/control", "--json", "get", "user", "1"])
+        #expect(early.stderr.contains("at /nonexistent/control:"))
+        let getHelp = try runProgram(Products.namectl, ["get", "--help"])
+        for option in ["--socket", "--json", "--no-legend", "--no-pager"] { #expect(getHelp.stdout.contains(option)) }
+        let usage = try runProgram(Products.namectl, ["get", "user"])
+        #expect(usage.status != 0)
+        #expect(usage.stderr.contains("Missing expected argument '<keys> ...'"))
+    }
+}

@@ -1,0 +1,175 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NameIndexClient
+import NameIndexProtocol
+import Testing
+
+/// Where the built products live: beside this test bundle.
+enum Products {
+    static let directory: URL = {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        // The test runner may live inside a bundle directory below the products.
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("nameindexd").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+
+    static var nameindexd: String { directory.appendingPathComponent("nameindexd").path }
+    static var namectl: String { directory.appendingPathComponent("namectl").path }
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// The outcome of running a program to completion.
+struct ProgramResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `executable` with `arguments` and waits for it.
+func runProgram(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProgramResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let out = Pipe()
+    // stderr goes to a file, so a child that fills it never blocks while we drain stdout.
+    let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-stderr-\(UUID())").path
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errPath) }
+    process.standardOutput = out
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProgramResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
+
+/// A real nameindexd process on a private runtime directory, with its own
+/// configuration and data files in a temporary directory.
+final class DaemonHarness {
+    let directory: URL
+    let process = Process()
+    let logFile: URL
+
+    var runtimeDirectory: String { directory.appendingPathComponent("run").path }
+    var socketPath: String { runtimeDirectory + "/control" }
+    var configurationPath: String { directory.appendingPathComponent("nameindexd.toml").path }
+    var client: NameIndexClient { NameIndexClient(socketPath: socketPath) }
+
+    /// Writes `configuration` and `files` (name → contents) into a fresh directory.
+    init(configuration: String, files: [String: String] = [:]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-it-\(UUID().uuidString.prefix(8))")
+        logFile = directory.appendingPathComponent("nameindexd.log")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try configuration.write(toFile: configurationPath, atomically: true, encoding: .utf8)
+        for (name, contents) in files { try write(name, contents) }
+    }
+
+    func write(_ name: String, _ contents: String) throws {
+        try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    /// Starts the daemon and waits until its control socket reports a finished first load.
+    func start(extraArguments: [String] = []) async throws {
+        process.executableURL = URL(fileURLWithPath: Products.nameindexd)
+        process.arguments = ["--config", configurationPath, "--runtime-dir", runtimeDirectory] + extraArguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "NOTIFY_SOCKET")
+        process.environment = environment
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardError = log
+        process.standardOutput = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try await waitUntilLoaded()
+    }
+
+    func waitUntilLoaded() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning {
+                Issue.record("nameindexd exited with \(process.terminationStatus) before serving:\n\(self.log)")
+                throw HarnessError.daemonDidNotStart
+            }
+            if let status = try? await client.status(), status.state == .serving || status.state == .failed {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("nameindexd did not start serving within 20 s:\n\(log)")
+        throw HarnessError.daemonDidNotStart
+    }
+
+    /// What the daemon logged so far.
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Runs namectl against this daemon.
+    func namectl(_ arguments: [String]) throws -> ProgramResult {
+        try runProgram(Products.namectl, ["--socket", socketPath] + arguments)
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("nameindexd did not exit within 10 s of signal \(signal)")
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+enum HarnessError: Error {
+    case daemonDidNotStart
+}
+
+/// The configuration most integration tests use: two sources for `user`, one for `country`.
+enum Fixture {
+    static let configuration = """
+        [[source]]
+        name = "employees"
+        namespace = "user"
+        kind = "file"
+        path = "employees.tsv"
+        header = true
+
+        [[source]]
+        name = "contractors"
+        namespace = "user"
+        kind = "file"
+        path = "contractors.tsv"
+
+        [[source]]
+        name = "countries"
+        namespace = "country"
+        kind = "file"
+        path = "countries.tsv"
+
+        """
+
+    static let files = [
+        "employees.tsv": "id\tname\n42\tZoë Martin\n1022\t王小明\n1001\tAna Souza\n\tno key\nbroken line\n",
+        "contractors.tsv": "2001\tMateo Fernández\n1001\tAna (contractor)\n",
+        "countries.tsv": "JP\t日本\nDE\tDeutschland\n",
+    ]
+}

@@ -1,0 +1,103 @@
+import NameIndexCore
+import Testing
+
+@Suite struct IndexTests {
+    static func table(_ rows: [(String, String)]) -> KeyTable {
+        let builder = KeyTableBuilder()
+        for (key, name) in rows { builder.insert(key: key, name: name) }
+        return builder.build()
+    }
+
+    @Test func theFirstListedSourceWinsAndShadowedKeysAreCounted() {
+        var builder = IndexBuilder(generation: 3, createdAtMicroseconds: 1_000)
+        builder.add(source: "employees", namespace: "user", table: Self.table([("1", "Ana"), ("2", "Björn")]))
+        builder.add(source: "contractors", namespace: "user", table: Self.table([("2", "B. (contractor)"), ("3", "Chloé")]))
+        builder.add(source: "products", namespace: "product", table: Self.table([("2", "Torch")]))
+        let index = builder.build()
+
+        #expect(index.generation == 3)
+        #expect(index.lookup(namespace: "user", keys: ["1", "2", "3", "4"]) == ["Ana", "Björn", "Chloé", nil])
+        #expect(index.lookup(namespace: "product", keys: ["2"]) == ["Torch"])
+        #expect(index.lookup(namespace: "nope", keys: ["1"]) == nil)
+        #expect(index.namespaceSummaries == [.init(name: "product", entries: 1), .init(name: "user", entries: 3)])
+        #expect(index.entryCount == 4)
+        #expect(index.sources.map(\.shadowed) == [0, 1, 0])
+    }
+
+    @Test func theOrderOfAddingDecidesNotTheOrderOfFinishing() {
+        var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
+        builder.add(source: "b", namespace: "n", table: Self.table([("k", "from b")]))
+        builder.add(source: "a", namespace: "n", table: Self.table([("k", "from a")]))
+        #expect(builder.build().lookup(namespace: "n", keys: ["k"]) == ["from b"])
+    }
+
+    @Test func anEmptySourceStillCreatesItsNamespace() {
+        var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
+        builder.add(source: "empty", namespace: "user", table: KeyTable.empty())
+        let index = builder.build()
+        #expect(index.hasNamespace("user"))
+        #expect(index.lookup(namespace: "user", keys: ["1"]) == [nil])
+        #expect(index.namespaceSummaries == [.init(name: "user", entries: 0)])
+    }
+
+    @Test func tablesCanBeCarriedIntoTheNextGeneration() {
+        let kept = Self.table([("1", "kept")])
+        var first = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
+        first.add(source: "s", namespace: "n", table: kept)
+        let old = first.build()
+        var second = IndexBuilder(generation: 2, createdAtMicroseconds: 0)
+        second.add(source: "s", namespace: "n", table: old.table(forSource: "s")!)
+        let new = second.build()
+        #expect(new.table(forSource: "s") === kept)
+        #expect(new.lookup(namespace: "n", keys: ["1"]) == ["kept"])
+    }
+}
+
+@Suite struct StoreTests {
+    @Test func swapsAndReturnsThePreviousGeneration() {
+        let store = Store()
+        #expect(store.current == nil)
+        let one = Index.empty(generation: 1)
+        #expect(store.swap(one) == nil)
+        #expect(store.current === one)
+        let two = Index.empty(generation: 2)
+        #expect(store.swap(two) === one)
+        #expect(store.current?.generation == 2)
+    }
+
+    @Test func aWaitingReaderGetsTheFirstGeneration() async {
+        let store = Store()
+        async let waited = store.servingIndex()
+        // Give the reader time to start waiting; it must get the index either way.
+        try? await Task.sleep(for: .milliseconds(20))
+        store.swap(Index.empty(generation: 7))
+        #expect(await waited.generation == 7)
+    }
+
+    @Test func lookupsDuringSwapsSeeOneWholeGeneration() async {
+        // Generation g maps every key to "g<g>"; a batch must never mix two.
+        func generation(_ g: Int) -> Index {
+            let builder = KeyTableBuilder()
+            for k in 0..<200 { builder.insert(key: "\(k)", name: "g\(g)") }
+            var index = IndexBuilder(generation: UInt64(g), createdAtMicroseconds: 0)
+            index.add(source: "s", namespace: "n", table: builder.build())
+            return index.build()
+        }
+        let store = Store(index: generation(0))
+        let keys = (0..<200).map { "\($0)" }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for g in 1...200 { store.swap(generation(g)) }
+            }
+            for _ in 0..<2 {
+                group.addTask {
+                    for _ in 0..<500 {
+                        let index = store.current!
+                        let names = index.lookup(namespace: "n", keys: keys)!
+                        #expect(Set(names) == ["g\(index.generation)"])
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import NIOCore
+import NameIndexCore
+import NameIndexProtocol
+import Testing
+
+@testable import NameIndexServer
+
+@Suite struct ControlRequestHandlerTests {
+    let store: Store
+    let handler: ControlRequestHandler
+
+    init() {
+        let builder = KeyTableBuilder()
+        builder.insert(key: "42", name: "Zoë Martin")
+        var index = IndexBuilder(generation: 5, createdAtMicroseconds: 0)
+        index.add(source: "users", namespace: "user", table: builder.build())
+        store = Store(index: index.build())
+        let source = Configuration.Source(
+            name: "users", namespace: "user", settings: .file(.init(path: "/x.tsv")), origin: "/etc/x.toml")
+        handler = ControlRequestHandler(store: store, coordinator: ReloadCoordinator(sources: [source], startedAtUSec: 1))
+    }
+
+    func reply(_ text: String) async throws -> JSONValue? {
+        guard let buffer = await handler.handle(ByteBuffer(string: text), allocator: ByteBufferAllocator()) else { return nil }
+        return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+    }
+
+    @Test func looksUpKeysKeepingMissesAsNull() async throws {
+        let r = try await reply(#"{"method":"io.nameindex.Index.Lookup","parameters":{"namespace":"user","keys":["42","7"]}}"#)
+        #expect(r == .object(["parameters": .object(["names": .array([.string("Zoë Martin"), .null]), "generation": .number(5)])]))
+    }
+
+    @Test func anUnknownNamespaceIsNoSuchNamespace() async throws {
+        let r = try await reply(#"{"method":"io.nameindex.Index.Lookup","parameters":{"namespace":"team","keys":["1"]}}"#)
+        #expect(r?["error"] == .string("io.nameindex.Index.NoSuchNamespace"))
+        #expect(r?["parameters"]?["namespace"] == .string("team"))
+    }
+
+    @Test(arguments: [
+        ("not json at all", "io.nameindex.Index.InvalidMessage"),
+        ("[1,2,3]", "io.nameindex.Index.InvalidMessage"),
+        (#"{"parameters":{}}"#, "io.nameindex.Index.InvalidMessage"),
+        (#"{"method":"io.nameindex.Index.Explode"}"#, "org.varlink.service.MethodNotFound"),
+        (#"{"method":"com.example.Other.Method"}"#, "org.varlink.service.InterfaceNotFound"),
+        (#"{"method":"NoDots"}"#, "org.varlink.service.InterfaceNotFound"),
+        (#"{"method":"io.nameindex.Index.Lookup","parameters":{"keys":["1"]}}"#, "org.varlink.service.InvalidParameter"),
+        (#"{"method":"io.nameindex.Index.Lookup","parameters":{"namespace":"user","keys":"1"}}"#, "org.varlink.service.InvalidParameter"),
+        (#"{"method":"io.nameindex.Index.Lookup"}"#, "org.varlink.service.InvalidParameter"),
+        (#"{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":"x.y"}}"#, "org.varlink.service.InterfaceNotFound"),
+    ])
+    func badCallsGetTypedErrors(_ message: String, _ error: String) async throws {
+        let r = try await reply(message)
+        #expect(r?["error"] == .string(error))
+    }
+
+    @Test func aMissingParameterIsNamed() async throws {
+        let r = try await reply(#"{"method":"io.nameindex.Index.Lookup","parameters":{"keys":["1"]}}"#)
+        #expect(r?["parameters"]?["parameter"] == .string("namespace"))
+    }
+
+    @Test func aOnewayCallGetsNoReply() async throws {
+        #expect(try await reply(#"{"method":"io.nameindex.Index.Status","oneway":true}"#) == nil)
+    }
+
+    @Test func describesTheServiceAndItsInterfaces() async throws {
+        let info = try await reply(#"{"method":"org.varlink.service.GetInfo"}"#)
+        #expect(info?["parameters"]?["interfaces"] == .array([.string("org.varlink.service"), .string("io.nameindex.Index")]))
+        let description = try await reply(
+            #"{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":"io.nameindex.Index"}}"#)
+        #expect(description?["parameters"]?["description"] == .string(IndexInterface.definition))
+    }
+
+    @Test func statusListsSourcesAndNamespaces() async throws {
+        let r = try await reply(#"{"method":"io.nameindex.Index.Status","parameters":{}}"#)
+        let status = try JSONDecoder().decode(IndexInterface.StatusReply.self, from: JSONEncoder().encode(r?["parameters"]))
+        #expect(status.generation == 5)
+        #expect(status.namespaces == [.init(name: "user", entries: 1)])
+        #expect(status.sources.map(\.name) == ["users"])
+        #expect(status.state == .starting)
+    }
+}
+
+@Suite struct ReloadCoordinatorTests {
+    static let sources = [
+        Configuration.Source(name: "a", namespace: "n", settings: .file(.init(path: "/a")), origin: "/c"),
+        Configuration.Source(name: "b", namespace: "n", settings: .file(.init(path: "/b")), origin: "/c"),
+    ]
+
+    static func index(generation: UInt64, sources: [String]) -> Index {
+        var builder = IndexBuilder(generation: generation, createdAtMicroseconds: 0)
+        for s in sources { builder.add(source: s, namespace: "n", table: .empty()) }
+        return builder.build()
+    }
+
+    @Test func callersDuringALoadJoinItAndGetItsOutcome() async throws {
+        let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
+        await coordinator.loadStarted()
+        async let first = coordinator.requestReload()
+        async let second = coordinator.requestReload()
+        try await Task.sleep(for: .milliseconds(50))
+        await coordinator.loadFinished(
+            index: Self.index(generation: 1, sources: ["a", "b"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", table: .empty())],
+            duration: .milliseconds(3), at: 10)
+        let outcomes = await [first, second]
+        for outcome in outcomes {
+            #expect(try outcome.get().generation == 1)
+        }
+        // Joining did not queue another load.
+        #expect(await coordinator.takeRequest() == false)
+    }
+
+    @Test func aFailedSourceWithEarlierRowsIsStaleAndTheReloadFails() async throws {
+        let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
+        await coordinator.loadStarted()
+        await coordinator.loadFinished(
+            index: Self.index(generation: 1, sources: ["a", "b"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", table: .empty())],
+            duration: .zero, at: 10)
+        await coordinator.loadStarted()
+        let outcome = await coordinator.loadFinished(
+            index: Self.index(generation: 2, sources: ["a", "b"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", error: "boom")],
+            duration: .zero, at: 20)
+        #expect(throws: IndexInterface.Failure.reloadFailed(reason: "Failed to fetch source 'b': boom", generation: 2, failedSources: ["b"])) {
+            try outcome.get()
+        }
+        let status = await coordinator.status(index: nil, version: "t")
+        #expect(status.sources.map(\.state) == [.loaded, .stale])
+        #expect(status.sources[1].lastError == "boom")
+        #expect(status.sources[1].lastErrorUSec == 20)
+        #expect(status.sources[1].lastSuccessUSec == 10)
+        #expect(status.state == .serving)
+    }
+
+    @Test func whenEverySourceFailsOnTheFirstLoadTheDaemonIsFailed() async {
+        let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
+        await coordinator.loadStarted()
+        await coordinator.loadFinished(
+            index: Self.index(generation: 1, sources: []),
+            outcomes: [SourceOutcome(source: "a", error: "x"), SourceOutcome(source: "b", error: "y")],
+            duration: .zero, at: 5)
+        let status = await coordinator.status(index: nil, version: "t")
+        #expect(status.state == .failed)
+        #expect(status.sources.map(\.state) == [.failed, .failed])
+    }
+
+    @Test func afterStopRequestsAreRefused() async {
+        let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
+        await coordinator.stop()
+        #expect(await coordinator.requestReload() == .failure(.shuttingDown))
+    }
+}
