@@ -83,7 +83,7 @@ struct NameIndexDaemon: AsyncParsableCommand {
             configuration: configuration, runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory)
         logger.info(
             "nameindexd \(ProductInfo.version) starting with \(configuration.sources.count) sources from \(configurationFile)\(isDemo ? " (the bundled demo)" : "").")
-        logger.info("Control socket: \(settings.controlSocketPath). Try: namectl --socket \(settings.controlSocketPath) status")
+        logger.info("Control socket: \(settings.controlSocketPath). Try: \(Self.namectlCommand()) --socket \(settings.controlSocketPath) status")
         do {
             try await makeServiceGroup(settings: settings, logger: logger).run()
         } catch {
@@ -94,6 +94,12 @@ struct NameIndexDaemon: AsyncParsableCommand {
 
     static func executablePath() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// `namectl`, or its full path when it sits beside this executable (a build tree), so the hint pastes as is.
+    static func namectlCommand() -> String {
+        let sibling = URL(fileURLWithPath: executablePath()).deletingLastPathComponent().appendingPathComponent("namectl").path
+        return FileManager.default.isExecutableFile(atPath: sibling) ? sibling : "namectl"
     }
 
     static func fail(_ message: String) -> Never {
