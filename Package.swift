@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["NameIndexClient", "NameIndexProtocol", "nameindexd", "namectl"]
+            dependencies: ["NameIndexClient", "NameIndexProtocol", "nameindexd", "namectl"],
+            exclude: ["Scripts"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -69,6 +69,24 @@ public final class VarlinkConnection {
         return try decodeReply(frame, as: R.self)
     }
 
+    /// Calls `method` with `more: true` and hands every reply to `body`, in
+    /// order, until the one not marked `continues`.
+    ///
+    /// - Throws: as ``call(_:parameters:returning:)``; an error reply ends the stream.
+    public func callMore<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: String, parameters: P, returning: R.Type = R.self,
+        _ body: (_ reply: R, _ continues: Bool) async throws -> Void
+    ) async throws {
+        try await send(method, parameters: parameters, more: true)
+        while true {
+            let frame = try await nextFrame()
+            let parameters = try decodeReply(frame, as: R.self)
+            let continues = (try? JSONDecoder().decode(VarlinkReply<JSONValue>.self, from: frame))?.continues ?? false
+            try await body(parameters, continues)
+            if !continues { return }
+        }
+    }
+
     /// Calls `method` and returns the raw reply frame (for passing JSON through).
     public func callRaw<P: Codable & Sendable>(_ method: String, parameters: P) async throws -> ByteBuffer {
         try await send(method, parameters: parameters)
@@ -77,10 +95,11 @@ public final class VarlinkConnection {
         return frame
     }
 
-    private func send<P: Codable & Sendable>(_ method: String, parameters: P) async throws {
+    private func send<P: Codable & Sendable>(_ method: String, parameters: P, more: Bool = false) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let buffer = try encoder.encodeAsByteBuffer(VarlinkCall(method: method, parameters: parameters), allocator: allocator)
+        let buffer = try encoder.encodeAsByteBuffer(
+            VarlinkCall(method: method, parameters: parameters, more: more ? true : nil), allocator: allocator)
         do {
             try await outbound.write(buffer)
         } catch {

@@ -6,24 +6,30 @@ import NameIndexProtocol
 
 /// Answers varlink calls on the control socket.
 ///
-/// It takes one framed message and returns the framed reply (nil for a
-/// `oneway` call). It never throws: anything wrong with a message becomes a
-/// varlink error reply, so one client's mistake cannot touch another's
-/// connection.
+/// It takes one framed message and hands its replies to `reply`: none for a
+/// `oneway` call, one for an ordinary call, and for a call with `more: true`
+/// as many as the method streams, each but the last marked `continues`
+/// (methods that have one answer send it as the last reply, as the varlink
+/// specification allows). Anything wrong with a message becomes a varlink
+/// error reply, so one client's mistake cannot touch another's connection;
+/// only `reply` itself (a closed connection) can throw.
 struct ControlRequestHandler: Sendable {
     let store: Store
     let coordinator: ReloadCoordinator
 
-    func handle(_ frame: ByteBuffer, allocator: ByteBufferAllocator) async -> ByteBuffer? {
+    func handle(
+        _ frame: ByteBuffer, allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void
+    ) async throws {
         let decoder = JSONDecoder()
         let header: VarlinkCallHeader
         do {
             header = try decoder.decode(VarlinkCallHeader.self, from: frame)
         } catch {
-            return encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator)
+            try await reply(encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator))
+            return
         }
-        let reply = await dispatch(header, frame: frame, decoder: decoder, allocator: allocator)
-        return header.oneway == true ? nil : reply
+        let answer = await dispatch(header, frame: frame, decoder: decoder, allocator: allocator)
+        if header.oneway != true { try await reply(answer) }
     }
 
     /// The reply to an unusable message (a framing error), which ends the connection.

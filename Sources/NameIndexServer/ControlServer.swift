@@ -77,9 +77,7 @@ struct ControlServer: Service {
                     do {
                         for try await frame in inbound {
                             state.withLock { $0.busy = true }
-                            if let reply = await handler.handle(frame, allocator: channel.allocator) {
-                                try await outbound.write(reply)
-                            }
+                            try await handler.handle(frame, allocator: channel.allocator) { try await outbound.write($0) }
                             let closing = state.withLock { state in
                                 state.busy = false
                                 return state.closing

@@ -12,16 +12,7 @@ final class RawSocket {
 
     init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let result = withUnixAddress(path) { connect(fd, $0, $1) }
         if result != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -229,6 +220,29 @@ final class RawSocket {
         #expect(status.sources[1].lastError?.contains("contractors.tsv") == true)
         #expect(try daemon.namectl(["get", "user", "42"]).stdout == "42\tZoë Martin\n")
         #expect(daemon.log.contains("Failed to fetch source 'contractors'"))
+        try await daemon.stop()
+    }
+}
+
+@Suite struct VarlinkMoreTests {
+    @Test func aMoreCallEndsWithAReplyThatDoesNotContinue() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        var replies: [(IndexInterface.ListNamespacesReply, Bool)] = []
+        try await VarlinkConnection.withConnection(socketPath: daemon.socketPath) { connection in
+            try await connection.callMore(
+                IndexInterface.Method.listNamespaces.qualifiedName, parameters: NoParameters(),
+                returning: IndexInterface.ListNamespacesReply.self
+            ) { reply, continues in replies.append((reply, continues)) }
+            // The connection is ready for the next call afterwards.
+            let lookup: IndexInterface.LookupReply = try await connection.call(
+                IndexInterface.Method.lookup.qualifiedName,
+                parameters: IndexInterface.LookupParameters(namespace: "user", keys: ["42"]))
+            #expect(lookup.names == ["Zoë Martin"])
+        }
+        #expect(replies.count == 1)
+        #expect(replies.first?.1 == false)
+        #expect(replies.first?.0.namespaces.map(\.name) == ["country", "user"])
         try await daemon.stop()
     }
 }

@@ -21,9 +21,16 @@ import Testing
         handler = ControlRequestHandler(store: store, coordinator: ReloadCoordinator(sources: [source], startedAtUSec: 1))
     }
 
+    func replies(_ text: String) async throws -> [JSONValue] {
+        var buffers: [ByteBuffer] = []
+        try await handler.handle(ByteBuffer(string: text), allocator: ByteBufferAllocator()) { buffers.append($0) }
+        return try buffers.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.readableBytesView)) }
+    }
+
     func reply(_ text: String) async throws -> JSONValue? {
-        guard let buffer = await handler.handle(ByteBuffer(string: text), allocator: ByteBufferAllocator()) else { return nil }
-        return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+        let all = try await replies(text)
+        #expect(all.count <= 1)
+        return all.first
     }
 
     @Test func looksUpKeysKeepingMissesAsNull() async throws {
@@ -61,6 +68,13 @@ import Testing
 
     @Test func aOnewayCallGetsNoReply() async throws {
         #expect(try await reply(#"{"method":"io.nameindex.Index.Status","oneway":true}"#) == nil)
+    }
+
+    @Test func aMoreCallOfASingleAnswerMethodGetsOneFinalReply() async throws {
+        let all = try await replies(#"{"method":"io.nameindex.Index.ListNamespaces","more":true}"#)
+        #expect(all.count == 1)
+        #expect(all.first?["continues"] == nil)
+        #expect(all.first?["parameters"]?["generation"] == .number(5))
     }
 
     @Test func describesTheServiceAndItsInterfaces() async throws {

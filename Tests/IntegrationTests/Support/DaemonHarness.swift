@@ -40,7 +40,7 @@ func runProgram(_ executable: String, _ arguments: [String], environment: [Strin
     let out = Pipe()
     // stderr goes to a file, so a child that fills it never blocks while we drain stdout.
     let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-stderr-\(UUID())").path
-    FileManager.default.createFile(atPath: errPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: errPath) }
     process.standardOutput = out
     process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
@@ -79,13 +79,14 @@ final class DaemonHarness {
     }
 
     /// Starts the daemon and waits until its control socket reports a finished first load.
-    func start(extraArguments: [String] = []) async throws {
+    func start(extraArguments: [String] = [], environment extra: [String: String] = [:]) async throws {
         process.executableURL = URL(fileURLWithPath: Products.nameindexd)
         process.arguments = ["--config", configurationPath, "--runtime-dir", runtimeDirectory] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")
+        environment.merge(extra) { $1 }
         process.environment = environment
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
         process.standardOutput = log
