@@ -100,10 +100,8 @@ public final class Index: Sendable {
 
     @usableFromInline
     static func first(in tables: [KeyTable], key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        if tables.count == 1 { return tables[0].name(forKey: key) }
-        let hash = NameHash.hash(key)
         for table in tables {
-            if let offset = table.find(key, hash: hash) { return table.entryName(at: offset) }
+            if let offset = table.find(key) { return table.nameAt(offset) }
         }
         return nil
     }

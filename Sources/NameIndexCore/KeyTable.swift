@@ -4,70 +4,99 @@ import Glibc
 import Darwin
 #endif
 
-/// One source's rows: an immutable map from key bytes to name bytes.
+/// One source's rows: an immutable map from key to name, laid out so that the
+/// bytes in memory are the bytes of its section in a snapshot file.
 ///
-/// Layout: every entry is stored once in a byte arena as
-/// `varint(keyCount) key varint(nameCount) name`; an open-addressing table of
-/// 64-bit slots (linear probing, a power of two in size, at most 3/4 full)
-/// points into the arena. A slot holds `offset + 1` in its low 40 bits and the
-/// top 24 bits of the key's ``NameHash`` in its high bits, so most probes that
-/// miss never touch the arena. No `String`, class instance or `Dictionary`
-/// entry exists per row.
+/// A table is three parts (docs/snapshot-format.md gives every byte):
 ///
-/// A table never changes after ``KeyTableBuilder/build()``, so any number of
-/// threads may read it without locks.
+/// - a 64-byte ``TableHeader``;
+/// - buckets of 64 bytes, one cache line each: 12 one-byte hash tags, the
+///   number of used slots, and 12 little-endian 32-bit arena offsets. A key's
+///   home bucket is picked from the high bits of its ``NameHash`` by
+///   multiply-shift, its tag is the low byte (0 means empty). Buckets fill in
+///   slot order and overflow to the next bucket, so a lookup stops at the first
+///   bucket that is not full. The table holds about 10.8 entries per bucket;
+/// - an arena of entries: `varint(keyLength) key varint(nameLength) name` for
+///   text keys, or `varint(zigzag(id)) varint(nameLength) name` when every key
+///   of the table is a canonical decimal integer (``CanonicalInteger``).
+///
+/// No `String`, class instance or `Dictionary` entry exists per row, and a
+/// table never changes once built, so any number of threads read it without
+/// locks. Its memory is either owned (built here) or borrowed from a mapped
+/// snapshot file that the table keeps alive.
 public final class KeyTable: @unchecked Sendable {
-    // Owned memory, freed in deinit; never written after init.
-    let arena: UnsafeMutableRawPointer?
-    let arenaCount: Int
-    let slots: UnsafeMutablePointer<UInt64>
-    let slotMask: Int
+    public enum KeyKind: UInt32, Sendable {
+        case text = 1
+        case integer = 2
+    }
 
-    /// Entries in the table (distinct keys).
-    public let count: Int
-    /// Sum of the key bytes of all entries.
-    public let keyBytes: Int
-    /// Sum of the name bytes of all entries.
-    public let nameBytes: Int
-    /// Rows that repeated a key already in the table; the first one was kept.
-    public let duplicates: Int
+    public static let bucketBytes = 64
+    public static let slotsPerBucket = 12
+    static let usedOffset = 12
+    static let offsetsOffset = 16
+    /// Arena offsets are 32-bit: one table's arena holds at most 4 GiB.
+    public static let maximumArenaBytes = Int(UInt32.max)
 
-    init(
-        arena: UnsafeMutableRawPointer?, arenaCount: Int, slots: UnsafeMutablePointer<UInt64>, slotCount: Int,
-        count: Int, keyBytes: Int, nameBytes: Int, duplicates: Int
-    ) {
+    let header: TableHeader
+    let buckets: UnsafeRawPointer
+    let arena: UnsafeRawPointer
+    /// Keeps borrowed memory (a mapped file) alive; nil when the table owns its memory.
+    private let owner: AnyObject?
+    private let ownedBuckets: UnsafeMutableRawPointer?
+    private let ownedArena: UnsafeMutableRawPointer?
+
+    /// A table over memory it owns and frees.
+    init(header: TableHeader, buckets: UnsafeMutableRawPointer, arena: UnsafeMutableRawPointer) {
+        self.header = header
+        self.buckets = UnsafeRawPointer(buckets)
+        self.arena = UnsafeRawPointer(arena)
+        self.owner = nil
+        self.ownedBuckets = buckets
+        self.ownedArena = arena
+    }
+
+    /// A table over memory that `owner` keeps alive (a mapped snapshot).
+    init(header: TableHeader, buckets: UnsafeRawPointer, arena: UnsafeRawPointer, owner: AnyObject) {
+        self.header = header
+        self.buckets = buckets
         self.arena = arena
-        self.arenaCount = arenaCount
-        self.slots = slots
-        self.slotMask = slotCount - 1
-        self.count = count
-        self.keyBytes = keyBytes
-        self.nameBytes = nameBytes
-        self.duplicates = duplicates
+        self.owner = owner
+        self.ownedBuckets = nil
+        self.ownedArena = nil
     }
 
     deinit {
-        free(arena)
-        slots.deallocate()
+        free(ownedBuckets)
+        free(ownedArena)
     }
 
     /// An empty table.
     public static func empty() -> KeyTable {
-        KeyTableBuilder().build()
+        let builder = KeyTableBuilder()
+        return builder.build()
     }
 
-    /// Bytes of memory the table occupies (arena and slots).
-    public var memoryBytes: Int { arenaCount + (slotMask + 1) * MemoryLayout<UInt64>.stride }
+    /// Whether keys are stored as text or as integers.
+    public var keyKind: KeyKind { header.kind }
+    /// Entries in the table (distinct keys).
+    public var count: Int { Int(header.count) }
+    /// Sum of the key bytes of all entries, as text.
+    public var keyBytes: Int { Int(header.keyBytes) }
+    /// Sum of the name bytes of all entries.
+    public var nameBytes: Int { Int(header.nameBytes) }
+    /// Rows that repeated a key already in the table; the first one was kept.
+    public var duplicates: Int { Int(header.duplicates) }
+    /// Bytes the table occupies: header, buckets and arena, as in a snapshot.
+    public var memoryBytes: Int { TableHeader.size + bucketCount * KeyTable.bucketBytes + Int(header.arenaBytes) }
+
+    var bucketCount: Int { Int(header.bucketCount) }
 
     /// The name bytes stored for `key`, or nil.
     ///
-    /// The returned buffer points into the table and is valid for as long as
-    /// the table is alive; callers hold the table (or the ``Index`` that owns
-    /// it) while they read it.
+    /// The buffer points into the table and is valid while the table is alive.
     @inlinable
     public func name(forKey key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        let hash = NameHash.hash(key)
-        return find(key, hash: hash).map { entryName(at: $0) }
+        find(key).map { nameAt($0) }
     }
 
     /// The name for `key`, as a `String`; for clients that want one.
@@ -79,64 +108,133 @@ public final class KeyTable: @unchecked Sendable {
     }
 
     /// Whether the table holds `key`.
-    public func contains(_ key: UnsafeRawBufferPointer) -> Bool {
-        find(key, hash: NameHash.hash(key)) != nil
-    }
+    public func contains(_ key: UnsafeRawBufferPointer) -> Bool { find(key) != nil }
 
-    /// Calls `body` with every entry's key and name, in arena (insertion) order.
+    /// Calls `body` with every entry's key (as text) and name, in bucket order.
+    ///
+    /// Bucket order is fixed for a given table, so a position in it is a stable cursor.
     public func forEachEntry(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
-        guard let arena else { return }
-        var offset = 0
-        while offset < arenaCount {
-            let (key, name, next) = KeyTable.decodeEntry(arena, at: offset)
-            try body(key, name)
-            offset = next
-        }
-    }
-
-    @usableFromInline
-    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
-        guard let arena else { return nil }
-        let tag = hash >> 40
-        var index = Int(truncatingIfNeeded: hash) & slotMask
-        while true {
-            let slot = slots[index]
-            if slot == 0 { return nil }
-            if slot >> 40 == tag {
-                let offset = Int(slot & KeyTable.offsetMask) - 1
-                let (storedKey, _, _) = KeyTable.decodeEntry(arena, at: offset)
-                if storedKey.count == key.count
-                    && (key.count == 0 || memcmp(storedKey.baseAddress!, key.baseAddress!, key.count) == 0)
-                {
-                    return offset
+        var text = (UInt64(0), UInt64(0), UInt64(0))  // 24 bytes for an integer key's text
+        try withUnsafeMutableBytes(of: &text) { scratch in
+            for b in 0..<bucketCount {
+                let bucket = buckets + b * KeyTable.bucketBytes
+                let used = Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self))
+                for slot in 0..<used {
+                    let offset = Int(KeyTable.slotOffset(bucket, slot))
+                    switch header.kind {
+                    case .text:
+                        var position = offset
+                        let keyCount = Varint.read(arena, &position)
+                        let key = UnsafeRawBufferPointer(start: arena + position, count: keyCount)
+                        try body(key, nameAt(offset))
+                    case .integer:
+                        var position = offset
+                        let value = Varint.readZigZag(arena, &position)
+                        let length = CanonicalInteger.write(value, into: scratch)
+                        try body(UnsafeRawBufferPointer(rebasing: scratch[0..<length]), nameAt(offset))
+                    }
                 }
             }
-            index = (index + 1) & slotMask
         }
     }
 
+    // MARK: Lookup
+
+    /// The arena offset of `key`'s entry, or nil.
     @usableFromInline
-    func entryName(at offset: Int) -> UnsafeRawBufferPointer {
-        KeyTable.decodeEntry(arena!, at: offset).name
+    func find(_ key: UnsafeRawBufferPointer) -> Int? {
+        switch header.kind {
+        case .text:
+            let hash = NameHash.hash(key)
+            return probe(hash) { offset in
+                var position = offset
+                let count = Varint.read(arena, &position)
+                return count == key.count && (count == 0 || memcmp(arena + position, key.baseAddress!, count) == 0)
+            }
+        case .integer:
+            guard let value = CanonicalInteger.parse(key) else { return nil }
+            return probe(NameHash.hash(integer: value)) { offset in
+                var position = offset
+                return Varint.readZigZag(arena, &position) == value
+            }
+        }
     }
 
-    static let offsetMask: UInt64 = (1 << 40) - 1
+    @inline(__always)
+    func probe(_ hash: UInt64, matches: (Int) -> Bool) -> Int? {
+        KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash, matches: matches)
+    }
+
+    /// Finds the first slot on `hash`'s probe path whose entry `matches`; the arena offset, or nil.
+    @inline(__always)
+    static func probe(buckets: UnsafeRawPointer, bucketCount count: Int, hash: UInt64, matches: (Int) -> Bool) -> Int? {
+        var b = KeyTable.home(hash, bucketCount: count)
+        let tag = KeyTable.tag(hash)
+        while true {
+            let bucket = buckets + b * KeyTable.bucketBytes
+            let used = Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self))
+            // Compare all twelve tags at once: a zero byte in (tags ^ broadcast(tag)) is a candidate.
+            let low = bucket.loadUnaligned(as: UInt64.self) ^ (0x0101_0101_0101_0101 &* UInt64(tag))
+            let high = UInt64(bucket.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) ^ (0x0101_0101 &* UInt64(tag))
+            var candidates = KeyTable.zeroBytes(low) | (KeyTable.zeroBytes(high) << 8)
+            candidates &= (UInt64(1) << used) &- 1
+            while candidates != 0 {
+                let slot = candidates.trailingZeroBitCount
+                candidates &= candidates &- 1
+                let offset = Int(KeyTable.slotOffset(bucket, slot))
+                if matches(offset) { return offset }
+            }
+            if used < KeyTable.slotsPerBucket { return nil }
+            b += 1
+            if b == count { b = 0 }
+        }
+    }
+
+    /// One bit per byte of `word` (bit i for byte i) that is zero.
+    @inline(__always)
+    static func zeroBytes(_ word: UInt64) -> UInt64 {
+        // Exact test per byte: (b | (b + 0x7f)) has its high bit clear only for b == 0.
+        let high = ~(((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | word) & 0x8080_8080_8080_8080
+        // Gather the eight high bits into the low byte.
+        return ((high >> 7) &* 0x0102_0408_1020_4080) >> 56
+    }
+
+    @inline(__always)
+    static func slotOffset(_ bucket: UnsafeRawPointer, _ slot: Int) -> UInt32 {
+        UInt32(littleEndian: bucket.loadUnaligned(fromByteOffset: offsetsOffset + slot * 4, as: UInt32.self))
+    }
+
+    /// The home bucket of `hash`: its high bits scaled to `bucketCount`.
+    @inline(__always)
+    static func home(_ hash: UInt64, bucketCount: Int) -> Int {
+        Int(hash.multipliedFullWidth(by: UInt64(bucketCount)).high)
+    }
+
+    /// The tag of `hash`: its low byte, never 0 (0 marks an empty slot).
+    @inline(__always)
+    static func tag(_ hash: UInt64) -> UInt8 {
+        let t = UInt8(truncatingIfNeeded: hash)
+        return t == 0 ? 1 : t
+    }
 
     @usableFromInline
-    static func decodeEntry(_ base: UnsafeRawPointer, at offset: Int)
-        -> (key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, next: Int)
-    {
+    func nameAt(_ offset: Int) -> UnsafeRawBufferPointer {
         var position = offset
-        let keyCount = readVarint(base, &position)
-        let key = UnsafeRawBufferPointer(start: base + position, count: keyCount)
-        position += keyCount
-        let nameCount = readVarint(base, &position)
-        let name = UnsafeRawBufferPointer(start: base + position, count: nameCount)
-        return (key, name, position + nameCount)
+        switch header.kind {
+        case .text:
+            position += Varint.read(arena, &position)
+        case .integer:
+            _ = Varint.readZigZag(arena, &position)
+        }
+        let count = Varint.read(arena, &position)
+        return UnsafeRawBufferPointer(start: arena + position, count: count)
     }
+}
 
-    @usableFromInline
-    static func readVarint(_ base: UnsafeRawPointer, _ position: inout Int) -> Int {
+/// LEB128 varints, as the arena stores lengths and integer keys.
+enum Varint {
+    @inline(__always)
+    static func read(_ base: UnsafeRawPointer, _ position: inout Int) -> Int {
         var result = 0
         var shift = 0
         while true {
@@ -146,5 +244,40 @@ public final class KeyTable: @unchecked Sendable {
             if byte < 0x80 { return result }
             shift += 7
         }
+    }
+
+    @inline(__always)
+    static func readZigZag(_ base: UnsafeRawPointer, _ position: inout Int) -> Int64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = base.load(fromByteOffset: position, as: UInt8.self)
+            position += 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+    }
+
+    /// Writes `value` at `position`; returns the bytes written.
+    @inline(__always)
+    @discardableResult
+    static func write(_ value: UInt64, _ base: UnsafeMutableRawPointer, _ position: inout Int) -> Int {
+        var v = value
+        let start = position
+        while v >= 0x80 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: position, as: UInt8.self)
+            position += 1
+            v >>= 7
+        }
+        base.storeBytes(of: UInt8(v), toByteOffset: position, as: UInt8.self)
+        position += 1
+        return position - start
+    }
+
+    @inline(__always)
+    static func zigZag(_ value: Int64) -> UInt64 {
+        UInt64(bitPattern: (value << 1) ^ (value >> 63))
     }
 }

@@ -6,81 +6,63 @@ import Darwin
 
 /// Builds a ``KeyTable`` from rows streamed in, one batch at a time.
 ///
-/// Rows are copied straight into the arena; the builder never holds rows in a
-/// Swift collection. When a key repeats, the first row wins and the repeat is
-/// counted in ``duplicates``.
+/// Rows are appended to the arena as they arrive; nothing else is held per
+/// row. ``build()`` then decides the key kind (integers when every key was a
+/// canonical decimal integer, rewriting the arena in place), sizes the buckets
+/// for the final count and fills them. A key that repeats keeps its first row;
+/// the repeats are counted in ``KeyTable/duplicates``.
+///
+/// The arena grows with `realloc`; large blocks are page-mapped by the C
+/// library, so growing moves no bytes and untouched capacity costs no memory.
 public final class KeyTableBuilder {
     private var arena: UnsafeMutableRawPointer?
     private var arenaCount = 0
     private var arenaCapacity = 0
-    private var slots: UnsafeMutablePointer<UInt64>
-    private var slotCount: Int
+    private var allIntegers = true
     private var built = false
 
-    public private(set) var count = 0
-    public private(set) var keyBytes = 0
-    public private(set) var nameBytes = 0
-    public private(set) var duplicates = 0
+    /// Rows added so far (including ones whose key will turn out to repeat).
+    public private(set) var rowCount = 0
 
-    /// Creates a builder sized for about `expectedEntries` entries; it grows as needed.
-    public init(expectedEntries: Int = 0) {
-        var capacity = 16
-        while capacity * 3 / 4 < expectedEntries { capacity <<= 1 }
-        slotCount = capacity
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: 0, count: capacity)
-    }
+    public init() {}
 
     deinit {
-        if !built {
-            free(arena)
-            slots.deallocate()
-        }
+        if !built { free(arena) }
     }
 
     /// Adds every row of `batch`.
-    public func add(_ batch: RowBatch) {
-        batch.forEach { key, name in insert(key: key, name: name) }
+    ///
+    /// - Throws: ``KeyTableError`` when the table would exceed its 4 GiB arena.
+    public func add(_ batch: RowBatch) throws {
+        try batch.forEach { key, name in try insert(key: key, name: name) }
     }
 
-    /// Adds one row; returns false when the key was already present (the row is dropped).
-    @discardableResult
-    public func insert(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Bool {
+    /// Adds one row.
+    ///
+    /// - Throws: ``KeyTableError`` when the table would exceed its 4 GiB arena.
+    public func insert(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) throws {
         precondition(!built, "KeyTableBuilder used after build()")
-        precondition(arenaCount + key.count + name.count + 20 < 1 << 40, "key table arena exceeds 1 TiB")
-        let hash = NameHash.hash(key)
-        if (count + 1) * 4 > slotCount * 3 { grow() }
-        let tag = hash >> 40
-        var index = Int(truncatingIfNeeded: hash) & (slotCount - 1)
-        while true {
-            let slot = slots[index]
-            if slot == 0 { break }
-            if slot >> 40 == tag, let arena {
-                let stored = KeyTable.decodeEntry(arena, at: Int(slot & KeyTable.offsetMask) - 1).key
-                if stored.count == key.count
-                    && (key.count == 0 || memcmp(stored.baseAddress!, key.baseAddress!, key.count) == 0)
-                {
-                    duplicates += 1
-                    return false
-                }
-            }
-            index = (index + 1) & (slotCount - 1)
-        }
-        let offset = append(key: key, name: name)
-        slots[index] = (tag << 40) | UInt64(offset + 1)
-        count += 1
-        keyBytes += key.count
-        nameBytes += name.count
-        return true
+        let needed = key.count + name.count + 20
+        if arenaCount + needed > arenaCapacity { try grow(to: arenaCount + needed) }
+        let base = arena!
+        var position = arenaCount
+        Varint.write(UInt64(key.count), base, &position)
+        if key.count > 0 { (base + position).copyMemory(from: key.baseAddress!, byteCount: key.count) }
+        position += key.count
+        Varint.write(UInt64(name.count), base, &position)
+        if name.count > 0 { (base + position).copyMemory(from: name.baseAddress!, byteCount: name.count) }
+        position += name.count
+        arenaCount = position
+        rowCount += 1
+        if allIntegers && CanonicalInteger.parse(key) == nil { allIntegers = false }
     }
 
     /// Adds one row given as strings; for tests and small inputs.
-    @discardableResult
-    public func insert(key: String, name: String) -> Bool {
+    public func insert(key: String, name: String) throws {
         var k = key
         var n = name
-        return k.withUTF8 { kb in
-            n.withUTF8 { nb in insert(key: UnsafeRawBufferPointer(kb), name: UnsafeRawBufferPointer(nb)) }
+        try k.withUTF8 { kb in
+            try n.withUTF8 { nb in try insert(key: UnsafeRawBufferPointer(kb), name: UnsafeRawBufferPointer(nb)) }
         }
     }
 
@@ -88,62 +70,133 @@ public final class KeyTableBuilder {
     public func build() -> KeyTable {
         precondition(!built, "KeyTableBuilder.build() called twice")
         built = true
-        if let arena, arenaCount < arenaCapacity {
-            // Give back the unused tail of the arena.
-            self.arena = realloc(arena, max(arenaCount, 1))
+        let kind: KeyTable.KeyKind = allIntegers && rowCount > 0 ? .integer : .text
+        if kind == .integer { rewriteKeysAsIntegers() }
+        let bucketCount = max(1, (rowCount * 10 + 107) / 108)  // about 10.8 entries per 12-slot bucket
+        guard let buckets = calloc(bucketCount, KeyTable.bucketBytes) else {
+            fatalError("out of memory allocating \(bucketCount) buckets")
         }
-        return KeyTable(
-            arena: arena, arenaCount: arenaCount, slots: slots, slotCount: slotCount,
-            count: count, keyBytes: keyBytes, nameBytes: nameBytes, duplicates: duplicates)
+        let storedArena: UnsafeMutableRawPointer
+        if let arena {
+            storedArena = arenaCount < arenaCapacity ? (realloc(arena, max(arenaCount, 1)) ?? arena) : arena
+        } else {
+            storedArena = malloc(1)!
+        }
+        arena = nil
+        var header = TableHeader(
+            kind: kind, bucketCount: UInt64(bucketCount), arenaBytes: UInt64(arenaCount), count: 0, keyBytes: 0,
+            nameBytes: 0, duplicates: 0)
+        fill(buckets: buckets, bucketCount: bucketCount, arena: storedArena, header: &header)
+        return KeyTable(header: header, buckets: buckets, arena: storedArena)
     }
 
-    private func append(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Int {
-        let needed = 20 + key.count + name.count
-        if arenaCount + needed > arenaCapacity {
-            var capacity = max(arenaCapacity, 4096)
-            while capacity < arenaCount + needed { capacity = capacity + capacity / 2 }
-            guard let grown = realloc(arena, capacity) else { fatalError("out of memory growing a key table arena") }
-            arena = grown
-            arenaCapacity = capacity
+    /// Turns every `varint(length) digits` key into `varint(zigzag(value))`, in place.
+    ///
+    /// A varint is never longer than the decimal text with its length byte, so
+    /// the write position never passes the read position.
+    private func rewriteKeysAsIntegers() {
+        guard let base = arena else { return }
+        var read = 0
+        var write = 0
+        while read < arenaCount {
+            let keyCount = Varint.read(base, &read)
+            let value = CanonicalInteger.parse(UnsafeRawBufferPointer(start: base + read, count: keyCount))!
+            read += keyCount
+            Varint.write(Varint.zigZag(value), base, &write)
+            let nameStart = read
+            let nameCount = Varint.read(base, &read)
+            let nameTotal = (read - nameStart) + nameCount
+            (base + write).copyMemory(from: base + nameStart, byteCount: nameTotal)  // memmove semantics: write <= nameStart
+            read = nameStart + nameTotal
+            write += nameTotal
         }
-        let base = arena!
-        let offset = arenaCount
-        var position = offset
-        writeVarint(key.count, base, &position)
-        if key.count > 0 { (base + position).copyMemory(from: key.baseAddress!, byteCount: key.count) }
-        position += key.count
-        writeVarint(name.count, base, &position)
-        if name.count > 0 { (base + position).copyMemory(from: name.baseAddress!, byteCount: name.count) }
-        position += name.count
-        arenaCount = position
-        return offset
+        arenaCount = write
     }
 
-    private func writeVarint(_ value: Int, _ base: UnsafeMutableRawPointer, _ position: inout Int) {
-        var v = UInt(value)
-        while v >= 0x80 {
-            base.storeBytes(of: UInt8(v & 0x7F) | 0x80, toByteOffset: position, as: UInt8.self)
-            position += 1
-            v >>= 7
+    private func fill(
+        buckets: UnsafeMutableRawPointer, bucketCount: Int, arena: UnsafeMutableRawPointer, header: inout TableHeader
+    ) {
+        var offset = 0
+        var count: UInt64 = 0
+        var keyBytes: UInt64 = 0
+        var nameBytes: UInt64 = 0
+        var duplicates: UInt64 = 0
+        while offset < arenaCount {
+            var position = offset
+            let hash: UInt64
+            let textLength: Int
+            let isRepeat: Bool
+            switch header.kind {
+            case .text:
+                let keyCount = Varint.read(arena, &position)
+                let key = arena + position
+                hash = NameHash.hash(UnsafeRawBufferPointer(start: key, count: keyCount))
+                textLength = keyCount
+                position += keyCount
+                isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
+                    var p = other
+                    let c = Varint.read(arena, &p)
+                    return c == keyCount && (c == 0 || memcmp(arena + p, key, c) == 0)
+                } != nil
+            case .integer:
+                let value = Varint.readZigZag(arena, &position)
+                hash = NameHash.hash(integer: value)
+                textLength = CanonicalInteger.textLength(value)
+                isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
+                    var p = other
+                    return Varint.readZigZag(arena, &p) == value
+                } != nil
+            }
+            let nameCount = Varint.read(arena, &position)
+            let next = position + nameCount
+            if isRepeat {
+                duplicates += 1
+            } else {
+                place(offset: offset, hash: hash, buckets: buckets, bucketCount: bucketCount)
+                count += 1
+                keyBytes += UInt64(textLength)
+                nameBytes += UInt64(nameCount)
+            }
+            offset = next
         }
-        base.storeBytes(of: UInt8(v), toByteOffset: position, as: UInt8.self)
-        position += 1
+        header.count = count
+        header.keyBytes = keyBytes
+        header.nameBytes = nameBytes
+        header.duplicates = duplicates
     }
 
-    private func grow() {
-        let newCount = slotCount * 2
-        let newSlots = UnsafeMutablePointer<UInt64>.allocate(capacity: newCount)
-        newSlots.initialize(repeating: 0, count: newCount)
-        for i in 0..<slotCount {
-            let slot = slots[i]
-            if slot == 0 { continue }
-            let key = KeyTable.decodeEntry(arena!, at: Int(slot & KeyTable.offsetMask) - 1).key
-            var index = Int(truncatingIfNeeded: NameHash.hash(key)) & (newCount - 1)
-            while newSlots[index] != 0 { index = (index + 1) & (newCount - 1) }
-            newSlots[index] = slot
+    private func place(offset: Int, hash: UInt64, buckets: UnsafeMutableRawPointer, bucketCount: Int) {
+        var b = KeyTable.home(hash, bucketCount: bucketCount)
+        while true {
+            let bucket = buckets + b * KeyTable.bucketBytes
+            let used = Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self))
+            if used < KeyTable.slotsPerBucket {
+                bucket.storeBytes(of: KeyTable.tag(hash), toByteOffset: used, as: UInt8.self)
+                bucket.storeBytes(
+                    of: UInt32(offset).littleEndian, toByteOffset: KeyTable.offsetsOffset + used * 4, as: UInt32.self)
+                bucket.storeBytes(of: UInt8(used + 1), toByteOffset: KeyTable.usedOffset, as: UInt8.self)
+                return
+            }
+            b += 1
+            if b == bucketCount { b = 0 }
         }
-        slots.deallocate()
-        slots = newSlots
-        slotCount = newCount
     }
+
+    private func grow(to needed: Int) throws {
+        guard needed <= KeyTable.maximumArenaBytes else {
+            throw KeyTableError(message: "a source holds more than 4 GiB of keys and names; split it into several sources")
+        }
+        var capacity = max(arenaCapacity, 1 << 16)
+        while capacity < needed { capacity += capacity / 2 }
+        capacity = min(capacity, KeyTable.maximumArenaBytes)
+        guard let grown = realloc(arena, capacity) else { fatalError("out of memory growing a key table arena") }
+        arena = grown
+        arenaCapacity = capacity
+    }
+}
+
+/// A table that cannot be built.
+public struct KeyTableError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }

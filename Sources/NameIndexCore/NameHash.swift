@@ -1,7 +1,8 @@
-/// The fixed 64-bit hash that places keys in a ``KeyTable``.
+/// The fixed 64-bit hashes that place keys in a ``KeyTable``.
 ///
-/// It is FNV-1a 64 over the key bytes followed by the `fmix64` finalizer of
-/// MurmurHash3, so that the low bits used to pick a slot are well mixed. It is
+/// Text keys: FNV-1a 64 over the key bytes followed by the `fmix64` finalizer
+/// of MurmurHash3, so that every bit of the result depends on every byte.
+/// Integer keys: `fmix64(UInt64(bitPattern: id) ^ 0x9E3779B97F4A7C15)`. It is
 /// deliberately not Swift's `Hasher`, which is seeded per process: a table laid
 /// out by one process must mean the same thing to every other process that
 /// reads it. docs/ARCHITECTURE.md documents it; changing it changes the
@@ -25,6 +26,12 @@ public enum NameHash {
     public static func hash(_ string: String) -> UInt64 {
         var copy = string
         return copy.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Hashes an integer key (a table whose keys are all integers).
+    @inlinable
+    public static func hash(integer value: Int64) -> UInt64 {
+        finalize(UInt64(bitPattern: value) ^ 0x9E37_79B9_7F4A_7C15)
     }
 
     @inlinable

@@ -53,14 +53,14 @@ struct IndexLoader: Sendable {
         do {
             var skipped = SkipCounts()
             try await source.fetch(.whole) { batch in
-                builder.add(batch)
+                try builder.add(batch)
                 skipped += batch.skipped
             }
             outcome.skipped = skipped
             outcome.table = builder.build()
             outcome.duration = clock.now - start
             logger.info(
-                "Fetched source '\(source.name)': \(HumanFormat.count(outcome.table!.count, "row")), \(HumanFormat.count(skipped.total, "row")) skipped, \(HumanFormat.count(builder.duplicates, "duplicate key")) in \(HumanFormat.duration(microseconds: outcome.duration.microseconds)).",
+                "Fetched source '\(source.name)': \(HumanFormat.count(outcome.table!.count, "row")), \(HumanFormat.count(skipped.total, "row")) skipped, \(HumanFormat.count(outcome.table!.duplicates, "duplicate key")) in \(HumanFormat.duration(microseconds: outcome.duration.microseconds)).",
                 metadata: ["rows": "\(outcome.table!.count)"])
         } catch is CancellationError {
             outcome.error = "cancelled"

@@ -4,7 +4,7 @@ import Testing
 @Suite struct IndexTests {
     static func table(_ rows: [(String, String)]) -> KeyTable {
         let builder = KeyTableBuilder()
-        for (key, name) in rows { builder.insert(key: key, name: name) }
+        for (key, name) in rows { try! builder.insert(key: key, name: name) }
         return builder.build()
     }
 
@@ -78,7 +78,7 @@ import Testing
         // Generation g maps every key to "g<g>"; a batch must never mix two.
         func generation(_ g: Int) -> Index {
             let builder = KeyTableBuilder()
-            for k in 0..<200 { builder.insert(key: "\(k)", name: "g\(g)") }
+            for k in 0..<200 { try! builder.insert(key: "\(k)", name: "g\(g)") }
             var index = IndexBuilder(generation: UInt64(g), createdAtMicroseconds: 0)
             index.add(source: "s", namespace: "n", table: builder.build())
             return index.build()

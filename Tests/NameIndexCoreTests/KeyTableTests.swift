@@ -1,88 +1,154 @@
 import NameIndexCore
 import Testing
 
+func makeTable(_ rows: [(String, String)]) throws -> KeyTable {
+    let builder = KeyTableBuilder()
+    for (key, name) in rows { try builder.insert(key: key, name: name) }
+    return builder.build()
+}
+
 @Suite struct KeyTableTests {
-    @Test func findsEveryKeyWithItsExactNameAndMissesOthers() {
+    @Test(arguments: [KeyTable.KeyKind.text, .integer])
+    func findsEveryKeyWithItsExactNameAndMissesOthers(_ kind: KeyTable.KeyKind) throws {
+        let key: @Sendable (Int) -> String = { kind == .text ? "P-\($0)-x" : "\($0 * 7 - 100_000)" }
         let builder = KeyTableBuilder()
-        for i in 0..<50_000 { builder.insert(key: "k\(i)", name: "name \(i) é") }
+        for i in 0..<50_000 { try builder.insert(key: key(i), name: "name \(i) é") }
         let table = builder.build()
+        #expect(table.keyKind == kind)
         #expect(table.count == 50_000)
-        for i in stride(from: 0, to: 50_000, by: 7) {
-            #expect(table.name(forKey: "k\(i)") == "name \(i) é")
-        }
-        for i in 50_000..<50_500 { #expect(table.name(forKey: "k\(i)") == nil) }
+        for i in 0..<50_000 { #expect(table.name(forKey: key(i)) == "name \(i) é") }
+        for i in 50_000..<51_000 { #expect(table.name(forKey: key(i)) == nil) }
         #expect(table.name(forKey: "") == nil)
+        #expect(table.name(forKey: "not a number") == nil)
     }
 
-    @Test func keepsTheFirstRowOfARepeatedKeyAndCountsTheRepeat() {
-        let builder = KeyTableBuilder()
-        #expect(builder.insert(key: "1", name: "first"))
-        #expect(!builder.insert(key: "1", name: "second"))
-        #expect(!builder.insert(key: "1", name: "third"))
-        let table = builder.build()
-        #expect(table.name(forKey: "1") == "first")
-        #expect(table.count == 1)
-        #expect(table.duplicates == 2)
+    @Test func keepsTheFirstRowOfARepeatedKeyAndCountsTheRepeats() throws {
+        for keys in [["1", "1", "1"], ["a", "a", "a"]] {
+            let table = try makeTable(zip(keys, ["first", "second", "third"]).map { ($0, $1) })
+            #expect(table.name(forKey: keys[0]) == "first")
+            #expect(table.count == 1)
+            #expect(table.duplicates == 2)
+            var seen = 0
+            table.forEachEntry { _, _ in seen += 1 }
+            #expect(seen == 1)
+        }
     }
 
     @Test func anEmptyTableAnswersNothing() {
         let table = KeyTable.empty()
         #expect(table.count == 0)
+        #expect(table.keyKind == .text)
         #expect(table.name(forKey: "anything") == nil)
         var visited = 0
         table.forEachEntry { _, _ in visited += 1 }
         #expect(visited == 0)
     }
 
-    @Test func storesLongNamesAndBinaryIdenticalKeys() {
+    @Test func storesNamesOf64KiB() throws {
         let long = String(repeating: "ä", count: 32 * 1024)  // 64 KiB of UTF-8
-        let builder = KeyTableBuilder()
-        builder.insert(key: "long", name: long)
-        builder.insert(key: "007", name: "leading zeros")
-        builder.insert(key: "7", name: "seven")
-        let table = builder.build()
-        #expect(table.name(forKey: "long") == long)
-        #expect(table.name(forKey: "007") == "leading zeros")
-        #expect(table.name(forKey: "7") == "seven")
-        #expect(table.nameBytes == long.utf8.count + "leading zeros".utf8.count + "seven".utf8.count)
+        for key in ["long", "12"] {
+            let table = try makeTable([(key, long), ("7", "seven")])
+            #expect(table.name(forKey: key) == long)
+            #expect(table.nameBytes == 65_536 + 5)
+        }
     }
 
-    @Test func visitsEveryEntryOnceInInsertionOrder() {
+    @Test func keysThatAreNotCanonicalIntegersKeepTheTableText() throws {
+        for odd in ["007", "+7", "-0", " 7", "7 ", "1e3", "99999999999999999999", "-"] {
+            let table = try makeTable([("1", "one"), (odd, "odd"), ("2", "two")])
+            #expect(table.keyKind == .text, "\(odd)")
+            #expect(table.name(forKey: odd) == "odd")
+            #expect(table.name(forKey: "1") == "one")
+            if odd == "007" || odd == "-0" || odd == "+7" { #expect(table.name(forKey: "7") == nil) }
+        }
+    }
+
+    @Test func integerTablesAnswerOnlyTheCanonicalSpelling() throws {
+        let table = try makeTable([("7", "seven"), ("-12", "minus twelve"), ("0", "zero")])
+        #expect(table.keyKind == .integer)
+        #expect(table.name(forKey: "7") == "seven")
+        #expect(table.name(forKey: "-12") == "minus twelve")
+        #expect(table.name(forKey: "0") == "zero")
+        for other in ["07", "+7", "-0", "7.0", " 7"] { #expect(table.name(forKey: other) == nil) }
+    }
+
+    @Test func integerTablesHoldTheExtremesOfInt64() throws {
+        let keys = ["9223372036854775807", "-9223372036854775808", "1", "-1"]
+        let table = try makeTable(keys.map { ($0, "n" + $0) })
+        #expect(table.keyKind == .integer)
+        for key in keys { #expect(table.name(forKey: key) == "n" + key) }
+        var listed: [String] = []
+        table.forEachEntry { key, _ in listed.append(String(decoding: key, as: UTF8.self)) }
+        #expect(listed.sorted() == keys.sorted())
+        #expect(table.keyBytes == keys.map(\.utf8.count).reduce(0, +))
+    }
+
+    @Test(arguments: [KeyTable.KeyKind.text, .integer])
+    func visitsEveryEntryOnce(_ kind: KeyTable.KeyKind) throws {
         let builder = KeyTableBuilder()
-        for i in 0..<1000 { builder.insert(key: "\(i)", name: "n\(i)") }
+        for i in 0..<5_000 { try builder.insert(key: kind == .text ? "k\(i)" : "\(i)", name: "n\(i)") }
         let table = builder.build()
-        var keys: [String] = []
+        var keys = Set<String>()
         table.forEachEntry { key, name in
             let k = String(decoding: key, as: UTF8.self)
-            #expect(String(decoding: name, as: UTF8.self) == "n" + k)
-            keys.append(k)
+            #expect(String(decoding: name, as: UTF8.self) == "n" + k.drop { $0 == "k" })
+            keys.insert(k)
         }
-        #expect(keys == (0..<1000).map { "\($0)" })
+        #expect(keys.count == 5_000)
     }
 
-    @Test func addsBatches() {
+    @Test func compactnessIsWithinTheBudget() throws {
+        // 100k integer ids with 20-byte names: the whole table must stay within names + 12 B per entry.
+        let builder = KeyTableBuilder()
+        let name = String(repeating: "x", count: 20)
+        for i in 0..<100_000 { try builder.insert(key: "\(1_000_000 + i)", name: name) }
+        let table = builder.build()
+        #expect(table.memoryBytes <= table.nameBytes + 12 * table.count)
+        // Text keys: overhead beyond key and name bytes within 16 B per entry.
+        let textBuilder = KeyTableBuilder()
+        for i in 0..<100_000 { try textBuilder.insert(key: "P-\(1_000_000 + i)-x", name: name) }
+        let text = textBuilder.build()
+        #expect(text.memoryBytes - text.keyBytes - text.nameBytes <= 16 * text.count)
+    }
+
+    @Test func addsBatches() throws {
         var batch = RowBatch()
         batch.append(key: "a", name: "Alpha")
         batch.append(key: "b", name: "Beta")
         let builder = KeyTableBuilder()
-        builder.add(batch)
+        try builder.add(batch)
         let table = builder.build()
         #expect(table.name(forKey: "a") == "Alpha")
         #expect(table.name(forKey: "b") == "Beta")
     }
 }
 
-@Suite struct NameHashTests {
-    // The hash is part of the on-disk format: these values, computed by an
-    // independent implementation of FNV-1a 64 + fmix64, must never change.
-    @Test(arguments: [
-        ("", 0xEFD0_1F60_BA99_2926 as UInt64),
-        ("a", 0x82A2_A958_A9BE_CE5B),
-        ("42", 0x810B_196A_56EE_3CEC),
-        ("user:1001", 0xA4C6_BFA8_864F_AF62),
-        ("Zoë", 0x3F8A_1B87_41A8_D7B9),
-    ])
-    func matchesTheDocumentedAlgorithm(_ input: String, _ expected: UInt64) {
-        #expect(NameHash.hash(input) == expected)
+@Suite struct CanonicalIntegerTests {
+    @Test(arguments: ["0", "7", "-7", "42", "1000000", "9223372036854775807", "-9223372036854775808"])
+    func acceptsCanonicalText(_ text: String) throws {
+        let value = try #require(Array(text.utf8).withUnsafeBytes { CanonicalInteger.parse($0) })
+        #expect(String(value) == text)
+        #expect(CanonicalInteger.textLength(value) == text.utf8.count)
+        var buffer = [UInt8](repeating: 0, count: 24)
+        let length = buffer.withUnsafeMutableBytes { CanonicalInteger.write(value, into: $0) }
+        #expect(String(decoding: buffer[0..<length], as: UTF8.self) == text)
+    }
+
+    @Test(arguments: ["", "-", "-0", "00", "07", "+7", " 7", "7 ", "1.0", "1e3", "9223372036854775808", "-9223372036854775809", "12a"])
+    func rejectsEverythingElse(_ text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes { CanonicalInteger.parse($0) } == nil)
+    }
+}
+
+@Suite struct IntegerHashTests {
+    // fmix64(id ^ 0x9E3779B97F4A7C15), computed by an independent implementation.
+    static let cases: [(Int64, UInt64)] = [
+        (0, 0x9CA0_66F1_A4AB_2EEA), (1, 0x25B7_75FA_ECA8_F520), (42, 0x2D1C_8760_F804_7FC7),
+        (-1, 0x3CD6_17BB_BCC3_9640), (Int64.max, 0xF2A9_E4C5_22CF_7451), (Int64.min, 0x11C0_B774_5EB8_8D61),
+    ]
+
+    @Test(arguments: cases)
+    func matchesTheDocumentedAlgorithm(_ value: Int64, _ expected: UInt64) {
+        #expect(NameHash.hash(integer: value) == expected)
     }
 }

@@ -12,7 +12,7 @@ import Testing
 
     init() {
         let builder = KeyTableBuilder()
-        builder.insert(key: "42", name: "Zoë Martin")
+        try! builder.insert(key: "42", name: "Zoë Martin")
         var index = IndexBuilder(generation: 5, createdAtMicroseconds: 0)
         index.add(source: "users", namespace: "user", table: builder.build())
         store = Store(index: index.build())
