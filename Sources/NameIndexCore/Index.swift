@@ -49,6 +49,22 @@ public final class Index: Sendable {
         self.namespaces = namespaces
     }
 
+    /// An index of `sources` whose shadowed counts are already known (a loaded snapshot).
+    convenience init(generation: UInt64, createdAtMicroseconds: UInt64, sources: [SourceTable]) {
+        var tables: [String: [KeyTable]] = [:]
+        var entries: [String: Int] = [:]
+        for source in sources {
+            tables[source.namespace, default: []].append(source.table)
+            entries[source.namespace, default: 0] += source.table.count - source.shadowed
+        }
+        var namespaces: [String: Namespace] = [:]
+        for (name, list) in tables { namespaces[name] = Namespace(name: name, tables: list, entries: entries[name] ?? 0) }
+        self.init(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: sources, namespaces: namespaces)
+    }
+
+    /// Bytes of all tables, as they are in memory and in a snapshot.
+    public var memoryBytes: Int { sources.reduce(0) { $0 + $1.table.memoryBytes } }
+
     /// An index with no namespaces.
     public static func empty(generation: UInt64 = 0, createdAtMicroseconds: UInt64 = 0) -> Index {
         Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: [], namespaces: [:])

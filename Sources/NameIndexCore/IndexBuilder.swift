@@ -23,7 +23,6 @@ public struct IndexBuilder {
     /// Builds the index, counting keys that earlier sources shadow.
     public func build() -> Index {
         var tablesByNamespace: [String: [KeyTable]] = [:]
-        var entriesByNamespace: [String: Int] = [:]
         var result: [Index.SourceTable] = []
         for (source, namespace, table) in sources {
             let earlier = tablesByNamespace[namespace, default: []]
@@ -34,15 +33,8 @@ public struct IndexBuilder {
                 }
             }
             tablesByNamespace[namespace, default: []].append(table)
-            entriesByNamespace[namespace, default: 0] += table.count - shadowed
             result.append(.init(source: source, namespace: namespace, table: table, shadowed: shadowed))
         }
-        var namespaces: [String: Index.Namespace] = [:]
-        for (name, tables) in tablesByNamespace {
-            namespaces[name] = .init(name: name, tables: tables, entries: entriesByNamespace[name] ?? 0)
-        }
-        return Index(
-            generation: generation, createdAtMicroseconds: createdAtMicroseconds,
-            sources: result, namespaces: namespaces)
+        return Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: result)
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Numbers and durations for people, shared by the daemon's `STATUS=` line
 /// and logs and by namectl, so both speak alike.
 public enum HumanFormat {
@@ -33,5 +39,35 @@ public enum HumanFormat {
             return "\(seconds / 3_600)h" + ((seconds % 3_600) / 60 > 0 ? " \((seconds % 3_600) / 60)min" : "")
         }
         return "\(seconds / 86_400)d" + ((seconds % 86_400) / 3_600 > 0 ? " \((seconds % 86_400) / 3_600)h" : "")
+    }
+
+    /// A size as systemctl prints it: `512B`, `12.3K`, `312.4M`, `1.2G` (powers of 1024).
+    public static func bytes(_ value: Int) -> String {
+        let units = ["B", "K", "M", "G", "T"]
+        var size = Double(value)
+        var unit = 0
+        while size >= 1024 && unit < units.count - 1 {
+            size /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(value)B" }
+        let tenths = Int((size * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)\(units[unit])"
+    }
+
+    /// A local time for people: `2026-11-28 06:00:12 UTC`.
+    public static func timestamp(microseconds: UInt64) -> String {
+        var seconds = time_t(microseconds / 1_000_000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let zone = parts.tm_zone.map { String(cString: $0) } ?? ""
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))" + (zone.isEmpty ? "" : " \(zone)")
+    }
+
+    /// How long before `now` a time was: `3h 2min ago`, or `just now`.
+    public static func ago(_ microseconds: UInt64, now: UInt64) -> String {
+        now > microseconds ? "\(duration(microseconds: now - microseconds, coarse: true)) ago" : "just now"
     }
 }

@@ -57,6 +57,14 @@ public enum IndexInterface {
           lastErrorUSec: ?int
         )
 
+        # The snapshot file of the last good generation.
+        type Snapshot (
+          path: string,
+          generation: int,
+          createdAtUSec: int,
+          bytes: int
+        )
+
         # Resolves keys in one namespace, all from one generation. names[i] is
         # null when keys[i] is absent.
         method Lookup(namespace: string, keys: []string) -> (
@@ -76,6 +84,14 @@ public enum IndexInterface {
           loadedAtUSec: ?int,
           loadDurationUSec: ?int,
           version: string,
+          # Bytes of the serving generation's tables (the snapshot's size, less its directory).
+          indexBytes: int,
+          # True while the serving generation was loaded from the snapshot
+          # rather than fetched by this process.
+          servingSnapshot: bool,
+          # The last snapshot written or loaded, and why the last write or load failed.
+          snapshot: ?Snapshot,
+          snapshotError: ?string,
           namespaces: []Namespace,
           sources: []SourceStatus
         )
@@ -189,6 +205,20 @@ public enum IndexInterface {
         }
     }
 
+    public struct Snapshot: Codable, Sendable, Equatable {
+        public var path: String
+        public var generation: UInt64
+        public var createdAtUSec: UInt64
+        public var bytes: Int
+
+        public init(path: String, generation: UInt64, createdAtUSec: UInt64, bytes: Int) {
+            self.path = path
+            self.generation = generation
+            self.createdAtUSec = createdAtUSec
+            self.bytes = bytes
+        }
+    }
+
     public struct StatusReply: Codable, Sendable, Equatable {
         public var state: DaemonState
         public var generation: UInt64
@@ -197,12 +227,17 @@ public enum IndexInterface {
         public var loadedAtUSec: UInt64?
         public var loadDurationUSec: UInt64?
         public var version: String
+        public var indexBytes: Int
+        public var servingSnapshot: Bool
+        public var snapshot: Snapshot?
+        public var snapshotError: String?
         public var namespaces: [Namespace]
         public var sources: [SourceStatus]
 
         public init(
             state: DaemonState, generation: UInt64, entries: Int, startedAtUSec: UInt64,
-            loadedAtUSec: UInt64?, loadDurationUSec: UInt64?, version: String,
+            loadedAtUSec: UInt64?, loadDurationUSec: UInt64?, version: String, indexBytes: Int,
+            servingSnapshot: Bool, snapshot: Snapshot?, snapshotError: String?,
             namespaces: [Namespace], sources: [SourceStatus]
         ) {
             self.state = state
@@ -212,6 +247,10 @@ public enum IndexInterface {
             self.loadedAtUSec = loadedAtUSec
             self.loadDurationUSec = loadDurationUSec
             self.version = version
+            self.indexBytes = indexBytes
+            self.servingSnapshot = servingSnapshot
+            self.snapshot = snapshot
+            self.snapshotError = snapshotError
             self.namespaces = namespaces
             self.sources = sources
         }

@@ -10,6 +10,7 @@ extension Configuration {
         lines.append("[daemon]")
         lines.append("runtime_directory = \(quoted(runtimeDirectory))")
         lines.append("state_directory = \(quoted(stateDirectory))")
+        lines.append("refresh_on_start = \(daemon.refreshOnStart ?? true)")
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")

@@ -10,10 +10,14 @@ public struct Configuration: Sendable, Equatable {
         public var runtimeDirectory: String?
         /// Where snapshots go (`state_directory`); nil means the default for this user.
         public var stateDirectory: String?
+        /// Whether a daemon that starts from a snapshot fetches the sources at once
+        /// (`refresh_on_start`, default true).
+        public var refreshOnStart: Bool?
 
-        public init(runtimeDirectory: String? = nil, stateDirectory: String? = nil) {
+        public init(runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil) {
             self.runtimeDirectory = runtimeDirectory
             self.stateDirectory = stateDirectory
+            self.refreshOnStart = refreshOnStart
         }
     }
 

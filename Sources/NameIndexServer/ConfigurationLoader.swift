@@ -38,9 +38,10 @@ public struct ConfigurationLoader: Sendable {
         try reader.rejectUnknown(allowed: ["daemon", "source"])
         if let daemon = try reader.table("daemon") {
             let keys = TableReader(table: daemon, file: file, path: "daemon")
-            try keys.rejectUnknown(allowed: ["runtime_directory", "state_directory"])
+            try keys.rejectUnknown(allowed: ["runtime_directory", "state_directory", "refresh_on_start"])
             if let value = try keys.absolutePath("runtime_directory") { configuration.daemon.runtimeDirectory = value }
             if let value = try keys.absolutePath("state_directory") { configuration.daemon.stateDirectory = value }
+            if let value = try keys.bool("refresh_on_start") { configuration.daemon.refreshOnStart = value }
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
         for (position, sourceTable) in try reader.tables("source").enumerated() {

@@ -20,6 +20,9 @@ public struct DaemonSettings: Sendable {
     }
 
     public var controlSocketPath: String { DaemonPaths.controlSocket(in: runtimeDirectory) }
+
+    /// The snapshot of the last good generation, in the state directory.
+    public var snapshotPath: String { "\(stateDirectory)/index.snapshot" }
 }
 
 /// Builds the daemon's service group: control server, reload service and
@@ -30,9 +33,12 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> Servic
     let store = Store()
     let sources = settings.configuration.sources.map(SourceFactory.makeSource)
     let coordinator = ReloadCoordinator(sources: settings.configuration.sources, startedAtUSec: settings.clock.now())
-    let reload = ReloadService(
+    var reload = ReloadService(
         coordinator: coordinator, store: store, loader: IndexLoader(sources: sources, logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
+    reload.snapshotPath = settings.snapshotPath
+    reload.fingerprint = settings.configuration.sourceFingerprint
+    reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
     let control = ControlServer(
         socketPath: settings.controlSocketPath,
         handler: ControlRequestHandler(store: store, coordinator: coordinator),

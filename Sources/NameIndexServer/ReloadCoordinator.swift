@@ -13,6 +13,12 @@ actor ReloadCoordinator {
     private(set) var state: IndexInterface.DaemonState = .starting
     private var sources: [IndexInterface.SourceStatus]
     private var loadedAtUSec: UInt64?
+    private var servingSnapshot = false
+    private var snapshot: IndexInterface.Snapshot?
+    /// Why the snapshot was not served at start (kept: it explains the start-up).
+    private var snapshotLoadError: String?
+    /// Why the last snapshot write failed (cleared by the next good write).
+    private var snapshotWriteError: String?
     private var loadDurationUSec: UInt64?
     private let startedAtUSec: UInt64
     private var waiters: [CheckedContinuation<Outcome, Never>] = []
@@ -94,6 +100,7 @@ actor ReloadCoordinator {
         }
         loadedAtUSec = now
         loadDurationUSec = duration.microseconds
+        servingSnapshot = false
         let everyoneFailed = !sources.isEmpty && sources.allSatisfy { $0.state == .failed }
         state = everyoneFailed ? .failed : .serving
         let result: Outcome =
@@ -105,6 +112,38 @@ actor ReloadCoordinator {
                     failedSources: failed))
         answerWaiters(result)
         return result
+    }
+
+    /// Records that `index` was loaded from the snapshot at `path` and now serves.
+    func servedSnapshot(_ index: Index, path: String, bytes: Int) {
+        servingSnapshot = true
+        snapshot = .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes)
+        loadedAtUSec = index.createdAtMicroseconds
+        state = .serving
+        for i in sources.indices {
+            guard let entry = index.sources.first(where: { $0.source == sources[i].name }) else { continue }
+            sources[i].state = .loaded
+            sources[i].rows = entry.table.count
+            sources[i].shadowed = entry.shadowed
+            sources[i].duplicates = entry.table.duplicates
+            sources[i].lastSuccessUSec = index.createdAtMicroseconds
+        }
+    }
+
+    /// Records a snapshot written after a reload.
+    func snapshotWritten(_ written: IndexInterface.Snapshot) {
+        snapshot = written
+        snapshotWriteError = nil
+    }
+
+    /// Records why the snapshot could not be served at start.
+    func snapshotIgnored(_ reason: String) {
+        snapshotLoadError = reason
+    }
+
+    /// Records why a snapshot could not be written.
+    func snapshotWriteFailed(_ reason: String) {
+        snapshotWriteError = reason
     }
 
     /// Records a load that was abandoned (the daemon is stopping); the serving generation is unchanged.
@@ -134,6 +173,10 @@ actor ReloadCoordinator {
             loadedAtUSec: loadedAtUSec,
             loadDurationUSec: loadDurationUSec,
             version: version,
+            indexBytes: index?.memoryBytes ?? 0,
+            servingSnapshot: servingSnapshot,
+            snapshot: snapshot,
+            snapshotError: snapshotWriteError ?? snapshotLoadError,
             namespaces: index?.namespaceSummaries.map { .init(name: $0.name, entries: $0.entries) } ?? [],
             sources: sources)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NameIndexCore
 import NameIndexProtocol
@@ -19,12 +20,66 @@ struct ReloadService: Service {
     let notifier: Notifier
     let clock: WallClock
     let logger: Logger
+    /// Where the snapshot of the last good generation lives; nil to keep none.
+    var snapshotPath: String?
+    /// The configuration's ``Configuration/sourceFingerprint``.
+    var fingerprint: UInt64 = 0
+    /// Whether to fetch at once after starting from a snapshot.
+    var refreshOnStart = true
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await watchSignals() }
-            await loadLoop()
+            let warm = await warmStart()
+            await loadLoop(loadFirst: !warm || refreshOnStart)
             group.cancelAll()
+        }
+    }
+
+    /// Serves the snapshot, if there is a good one; true when it serves.
+    private func warmStart() async -> Bool {
+        guard let path = snapshotPath else { return false }
+        guard FileManager.default.fileExists(atPath: path) else {
+            logger.info("No snapshot at \(path); fetching from the sources.")
+            return false
+        }
+        let index: Index
+        do {
+            index = try SnapshotFile.read(path: path, fingerprint: fingerprint)
+        } catch {
+            logger.warning("Ignoring snapshot \(error); fetching from the sources.")
+            await coordinator.snapshotIgnored("Ignored \(error)")
+            return false
+        }
+        store.swap(index)
+        let bytes = (try? SnapshotFile.metadata(path: path).fileBytes) ?? index.memoryBytes
+        await coordinator.servedSnapshot(index, path: path, bytes: bytes)
+        let age = HumanFormat.ago(index.createdAtMicroseconds, now: clock.now())
+        var summary =
+            "Serving snapshot of generation \(index.generation) from \(HumanFormat.timestamp(microseconds: index.createdAtMicroseconds)) (\(age))"
+        summary += refreshOnStart ? "; refreshing…" : "."
+        logger.info("\(summary)", metadata: ["generation": "\(index.generation)"])
+        notifier.notify(.ready, .status(summary))
+        return true
+    }
+
+    /// Writes the serving generation as the snapshot; a failure is logged and shown in status, not fatal.
+    private func writeSnapshot(_ index: Index) async {
+        guard let path = snapshotPath else { return }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            let bytes = try SnapshotFile.write(index, fingerprint: fingerprint, to: path)
+            await coordinator.snapshotWritten(
+                .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes))
+            logger.info(
+                "Wrote snapshot of generation \(index.generation) to \(path) (\(HumanFormat.count(bytes)) bytes) in \(HumanFormat.duration(microseconds: (clock.now - started).microseconds)).")
+        } catch {
+            logger.warning("Failed to write snapshot: \(error), ignoring.")
+            await coordinator.snapshotWriteFailed("Failed to write \(error)")
         }
     }
 
@@ -36,8 +91,8 @@ struct ReloadService: Service {
         }
     }
 
-    private func loadLoop() async {
-        await loadCancellingOnShutdown()
+    private func loadLoop(loadFirst: Bool) async {
+        if loadFirst { await loadCancellingOnShutdown() }
         for await _ in coordinator.wakeups.cancelOnGracefulShutdown() {
             guard await coordinator.takeRequest() else { continue }
             await loadCancellingOnShutdown()
@@ -72,6 +127,7 @@ struct ReloadService: Service {
         generationLogger[metadataKey: "generation"] = "\(index.generation)"
         switch outcome {
         case .success:
+            await writeSnapshot(index)
             generationLogger.info(
                 "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")), loaded in \(HumanFormat.duration(microseconds: duration.microseconds)).")
         case .failure(let failure):

@@ -23,6 +23,9 @@ struct NameIndexDaemon: AsyncParsableCommand {
     @Option(name: .customLong("runtime-dir"), help: ArgumentHelp("Put the sockets in this directory.", valueName: "dir"))
     var runtimeDirectory: String?
 
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Keep the snapshot in this directory.", valueName: "dir"))
+    var stateDirectory: String?
+
     @Flag(name: .customLong("check-config"), help: "Validate the configuration, print the effective configuration and exit.")
     var checkConfig = false
 
@@ -63,7 +66,7 @@ struct NameIndexDaemon: AsyncParsableCommand {
         }
 
         let runtimeDirectory = runtimeDirectory ?? configuration.daemon.runtimeDirectory ?? defaults.runtimeDirectory
-        let stateDirectory = configuration.daemon.stateDirectory ?? defaults.stateDirectory
+        let stateDirectory = stateDirectory ?? configuration.daemon.stateDirectory ?? defaults.stateDirectory
         if checkConfig {
             print(configuration.renderedTOML(runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory), terminator: "")
             return

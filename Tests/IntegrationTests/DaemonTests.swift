@@ -180,7 +180,7 @@ final class RawSocket {
         let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
         try await daemon.start()
         let second = try runProgram(
-            Products.nameindexd, ["--config", daemon.configurationPath, "--runtime-dir", daemon.runtimeDirectory])
+            Products.nameindexd, ["--config", daemon.configurationPath, "--runtime-dir", daemon.runtimeDirectory, "--state-dir", daemon.stateDirectory])
         #expect(second.status == 1)
         #expect(second.stderr.contains("another nameindexd is already listening"))
         #expect(try daemon.namectl(["get", "user", "42"]).status == 0)

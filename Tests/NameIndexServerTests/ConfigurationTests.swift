@@ -163,7 +163,7 @@ let userSource = """
         var reparsed = Configuration()
         try ConfigurationLoader().parse(text, file: fixture.mainPath, into: &reparsed)
         #expect(reparsed.sources == configuration.sources)
-        #expect(reparsed.daemon == .init(runtimeDirectory: "/run/r", stateDirectory: "/var/lib/s"))
+        #expect(reparsed.daemon == .init(runtimeDirectory: "/run/r", stateDirectory: "/var/lib/s", refreshOnStart: true))
     }
 }
 

@@ -13,13 +13,20 @@ struct StatusFormatter {
         var fields: [(String, String)] = []
         fields.append(("State", describeState(status)))
         if let loaded = status.loadedAtUSec {
-            var line = "\(status.generation), loaded \(formatTimestamp(microseconds: loaded)) (\(formatAgo(loaded)))"
+            var line = "\(status.generation), loaded \(HumanFormat.timestamp(microseconds: loaded)) (\(formatAgo(loaded)))"
             if let duration = status.loadDurationUSec { line += " in \(HumanFormat.duration(microseconds: duration))" }
             fields.append(("Generation", line))
         }
         fields.append(
             ("Entries", "\(HumanFormat.count(status.entries)) in \(status.namespaces.count) namespace\(status.namespaces.count == 1 ? "" : "s")"))
-        fields.append(("Started", "\(formatTimestamp(microseconds: status.startedAtUSec)) (\(formatAgo(status.startedAtUSec)))"))
+        fields.append(("Memory", "\(HumanFormat.bytes(status.indexBytes)) (index)"))
+        if let snapshot = status.snapshot {
+            fields.append(
+                ("Snapshot",
+                 "generation \(snapshot.generation) from \(HumanFormat.timestamp(microseconds: snapshot.createdAtUSec)) (\(formatAgo(snapshot.createdAtUSec))), \(HumanFormat.bytes(snapshot.bytes)), \(snapshot.path)"))
+        }
+        if let error = status.snapshotError { fields.append(("Snapshot", error)) }
+        fields.append(("Started", "\(HumanFormat.timestamp(microseconds: status.startedAtUSec)) (\(formatAgo(status.startedAtUSec)))"))
         fields.append(("Version", status.version))
         fields.append(("Socket", socket))
         let width = fields.map(\.0.count).max() ?? 0
@@ -51,6 +58,10 @@ struct StatusFormatter {
         switch status.state {
         case .starting: "starting"
         case .loading: "loading (first load, nothing served yet)"
+        case .serving where status.servingSnapshot:
+            "serving the snapshot of generation \(status.generation) (\(status.loadedAtUSec.map(formatAgo) ?? "of unknown age"))"
+        case .reloading where status.servingSnapshot:
+            "reloading (the snapshot of generation \(status.generation) keeps serving)"
         case .serving: "serving"
         case .reloading: "reloading (generation \(status.generation) keeps serving)"
         case .failed: "failed (no source could be loaded)"
@@ -68,7 +79,5 @@ struct StatusFormatter {
         return "\(source.name): " + parts.joined(separator: ", ")
     }
 
-    private func formatAgo(_ microseconds: UInt64) -> String {
-        now >= microseconds ? "\(HumanFormat.duration(microseconds: now - microseconds, coarse: true)) ago" : "just now"
-    }
+    private func formatAgo(_ microseconds: UInt64) -> String { HumanFormat.ago(microseconds, now: now) }
 }

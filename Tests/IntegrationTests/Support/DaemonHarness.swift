@@ -61,9 +61,14 @@ final class DaemonHarness {
     let logFile: URL
 
     var runtimeDirectory: String { directory.appendingPathComponent("run").path }
+    var stateDirectory: String { directory.appendingPathComponent("state").path }
+    var snapshotPath: String { stateDirectory + "/index.snapshot" }
     var socketPath: String { runtimeDirectory + "/control" }
     var configurationPath: String { directory.appendingPathComponent("nameindexd.toml").path }
     var client: NameIndexClient { NameIndexClient(socketPath: socketPath) }
+
+    /// Whether the directory is removed with this harness (not when a restarted one takes it over).
+    private var ownsDirectory = true
 
     /// Writes `configuration` and `files` (name → contents) into a fresh directory.
     init(configuration: String, files: [String: String] = [:]) throws {
@@ -74,6 +79,18 @@ final class DaemonHarness {
         for (name, contents) in files { try write(name, contents) }
     }
 
+    private init(reusing directory: URL) {
+        self.directory = directory
+        logFile = directory.appendingPathComponent("nameindexd-\(UUID().uuidString.prefix(4)).log")
+    }
+
+    /// A new, not yet started daemon on this one's directory, configuration, data and state.
+    func restarted() throws -> DaemonHarness {
+        precondition(!process.isRunning, "stop the daemon before restarting it")
+        ownsDirectory = false
+        return DaemonHarness(reusing: directory)
+    }
+
     func write(_ name: String, _ contents: String) throws {
         try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
@@ -81,7 +98,8 @@ final class DaemonHarness {
     /// Starts the daemon and waits until its control socket reports a finished first load.
     func start(extraArguments: [String] = [], environment extra: [String: String] = [:]) async throws {
         process.executableURL = URL(fileURLWithPath: Products.nameindexd)
-        process.arguments = ["--config", configurationPath, "--runtime-dir", runtimeDirectory] + extraArguments
+        process.arguments =
+            ["--config", configurationPath, "--runtime-dir", runtimeDirectory, "--state-dir", stateDirectory] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.merge(extra) { $1 }
@@ -136,7 +154,7 @@ final class DaemonHarness {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 }
 

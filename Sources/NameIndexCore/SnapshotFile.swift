@@ -1,0 +1,276 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes an ``Index`` to a snapshot file and maps one back, without copying.
+///
+/// The file holds each table's bytes exactly as they are in memory, so loading
+/// is `mmap` plus verification. docs/snapshot-format.md documents every byte.
+/// Writing goes to `PATH.tmp`, is fsynced, renamed over `PATH`, and the
+/// directory is fsynced, so at most the current file and the one being
+/// written exist and a crash leaves the previous snapshot intact.
+public enum SnapshotFile {
+    public static let magic: [UInt8] = Array("NMIXSNAP".utf8)
+    public static let formatVersion: UInt32 = 1
+    static let headerSize = 64
+    static let directoryEntrySize = 64
+    static let alignment = 64
+
+    /// What a snapshot says about itself.
+    public struct Metadata: Sendable, Equatable {
+        public var generation: UInt64
+        public var createdAtMicroseconds: UInt64
+        public var fingerprint: UInt64
+        public var fileBytes: Int
+    }
+
+    // MARK: Writing
+
+    /// Writes `index` to `path` atomically; returns the file's size.
+    ///
+    /// - Throws: ``SnapshotError`` with code `writeFailed`; the previous file at `path` is untouched.
+    @discardableResult
+    public static func write(_ index: Index, fingerprint: UInt64, to path: String) throws -> Int {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw failure(path, "cannot create \(temporary)") }
+        var closed = false
+        defer {
+            if !closed { close(fd) }
+        }
+        do {
+            let size = try writeContents(index, fingerprint: fingerprint, fd: fd, path: path)
+            guard fsync(fd) == 0 else { throw failure(path, "fsync failed") }
+            closed = true
+            guard close(fd) == 0 else { throw failure(path, "close failed") }
+            guard rename(temporary, path) == 0 else { throw failure(path, "cannot rename \(temporary)") }
+            syncDirectory(of: path)
+            return size
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private static func writeContents(_ index: Index, fingerprint: UInt64, fd: Int32, path: String) throws -> Int {
+        // Layout: header, directory, strings, then 64-byte-aligned sections.
+        var strings: [UInt8] = []
+        var entries: [(nameOffset: Int, nameCount: Int, namespaceOffset: Int, namespaceCount: Int)] = []
+        for source in index.sources {
+            let name = Array(source.source.utf8)
+            let namespace = Array(source.namespace.utf8)
+            entries.append((strings.count, name.count, strings.count + name.count, namespace.count))
+            strings += name + namespace
+        }
+        let stringsStart = headerSize + directoryEntrySize * index.sources.count
+        let dataStart = align(stringsStart + strings.count)
+        var sectionOffsets: [Int] = []
+        var position = dataStart
+        for source in index.sources {
+            sectionOffsets.append(position)
+            position = align(position + sectionLength(source.table))
+        }
+        let fileSize = position
+
+        var head = [UInt8](repeating: 0, count: dataStart)
+        try head.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress!
+            raw.copyBytes(from: magic)
+            base.storeBytes(of: formatVersion.littleEndian, toByteOffset: 8, as: UInt32.self)
+            base.storeBytes(of: UInt32(index.sources.count).littleEndian, toByteOffset: 12, as: UInt32.self)
+            for (offset, value) in [
+                (16, index.generation), (24, index.createdAtMicroseconds), (32, fingerprint), (40, UInt64(fileSize)),
+                (48, UInt64(dataStart)),
+            ] {
+                base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+            }
+            for (i, source) in index.sources.enumerated() {
+                let entry = base + headerSize + i * directoryEntrySize
+                let table = source.table
+                entry.storeBytes(of: UInt64(sectionOffsets[i]).littleEndian, as: UInt64.self)
+                entry.storeBytes(of: UInt64(sectionLength(table)).littleEndian, toByteOffset: 8, as: UInt64.self)
+                entry.storeBytes(of: sectionChecksum(table).littleEndian, toByteOffset: 16, as: UInt64.self)
+                let e = entries[i]
+                for (offset, value) in [(24, e.nameOffset), (28, e.nameCount), (32, e.namespaceOffset), (36, e.namespaceCount)] {
+                    entry.storeBytes(of: UInt32(value).littleEndian, toByteOffset: offset, as: UInt32.self)
+                }
+                entry.storeBytes(of: UInt64(source.shadowed).littleEndian, toByteOffset: 40, as: UInt64.self)
+            }
+            (base + stringsStart).copyMemory(from: strings, byteCount: strings.count)
+            let checksum = headerChecksum(UnsafeRawBufferPointer(raw), dataStart: dataStart)
+            base.storeBytes(of: checksum.littleEndian, toByteOffset: 56, as: UInt64.self)
+        }
+        try head.withUnsafeBytes { try writeAll(fd, $0, path) }
+
+        var written = dataStart
+        let padding = [UInt8](repeating: 0, count: alignment)
+        for (i, source) in index.sources.enumerated() {
+            precondition(written == sectionOffsets[i])
+            let table = source.table
+            var header = [UInt8](repeating: 0, count: TableHeader.size)
+            header.withUnsafeMutableBytes { table.header.write(to: $0.baseAddress!) }
+            try header.withUnsafeBytes { try writeAll(fd, $0, path) }
+            try writeAll(fd, UnsafeRawBufferPointer(start: table.buckets, count: table.bucketCount * KeyTable.bucketBytes), path)
+            try writeAll(fd, UnsafeRawBufferPointer(start: table.arena, count: Int(table.header.arenaBytes)), path)
+            written += sectionLength(table)
+            let pad = align(written) - written
+            if pad > 0 { try padding.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<pad]), path) } }
+            written += pad
+        }
+        return fileSize
+    }
+
+    // MARK: Reading
+
+    /// Maps the snapshot at `path` and returns its index, after checking every byte.
+    ///
+    /// - Parameter fingerprint: the fingerprint of the current configuration;
+    ///   a snapshot written under another configuration is refused.
+    /// - Throws: ``SnapshotError`` saying exactly what is wrong.
+    public static func read(path: String, fingerprint: UInt64) throws -> Index {
+        let file = try MappedFile(path: path)
+        let metadata = try verifiedMetadata(file)
+        let bytes = file.bytes
+        let base = bytes.baseAddress!
+        let count = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        let stringsStart = headerSize + directoryEntrySize * count
+        var sources: [Index.SourceTable] = []
+        var covered = Int(truncatingIfNeeded: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 48, as: UInt64.self)))
+        for i in 0..<count {
+            let entry = base + headerSize + i * directoryEntrySize
+            func u64(_ o: Int) -> Int { Int(truncatingIfNeeded: UInt64(littleEndian: entry.loadUnaligned(fromByteOffset: o, as: UInt64.self))) }
+            func u32(_ o: Int) -> Int { Int(UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: o, as: UInt32.self))) }
+            let offset = u64(0)
+            let length = u64(8)
+            // Values read from the file are untrusted: compare before any arithmetic can overflow.
+            guard offset >= 0, length >= TableHeader.size, length <= bytes.count, offset <= bytes.count - length else {
+                throw SnapshotError(.wrongSize, path: path, "section \(i + 1) lies outside the file (the file is truncated or damaged)")
+            }
+            // Alignment padding is not checksummed: it must be zero, so that no byte of the file goes unchecked.
+            guard offset >= covered, UnsafeRawBufferPointer(start: base + covered, count: offset - covered).allSatisfy({ $0 == 0 })
+            else {
+                throw SnapshotError(.badChecksum, path: path, "padding before section \(i + 1) is not zero (the file is damaged)")
+            }
+            covered = offset + length
+            let section = base + offset
+            guard let header = TableHeader.read(from: section),
+                header.bucketCount >= 1, header.arenaBytes <= UInt64(length), header.bucketCount <= UInt64(length / KeyTable.bucketBytes),
+                TableHeader.size + Int(header.bucketCount) * KeyTable.bucketBytes + Int(header.arenaBytes) == length
+            else {
+                throw SnapshotError(.malformed, path: path, "section \(i + 1) has an invalid table header")
+            }
+            let buckets = section + TableHeader.size
+            let arena = buckets + Int(header.bucketCount) * KeyTable.bucketBytes
+            let table = KeyTable(header: header, buckets: buckets, arena: arena, owner: file)
+            let storedHeader = UnsafeRawBufferPointer(start: section, count: TableHeader.size)
+            guard sectionChecksum(table, header: storedHeader) == UInt64(littleEndian: entry.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            else {
+                throw SnapshotError(.badChecksum, path: path, "section \(i + 1) fails its checksum (the file is damaged)")
+            }
+            func string(_ o: Int, _ n: Int) throws -> String {
+                guard stringsStart + o + n <= bytes.count,
+                    let s = String(validating: UnsafeRawBufferPointer(start: base + stringsStart + o, count: n), as: UTF8.self)
+                else { throw SnapshotError(.malformed, path: path, "section \(i + 1) has an invalid name") }
+                return s
+            }
+            sources.append(
+                .init(
+                    source: try string(u32(24), u32(28)), namespace: try string(u32(32), u32(36)), table: table,
+                    shadowed: u64(40)))
+        }
+        guard UnsafeRawBufferPointer(start: base + covered, count: bytes.count - covered).allSatisfy({ $0 == 0 }) else {
+            throw SnapshotError(.badChecksum, path: path, "padding at the end is not zero (the file is damaged)")
+        }
+        guard metadata.fingerprint == fingerprint else {
+            throw SnapshotError(
+                .configurationChanged, path: path, "it was written for another configuration of sources")
+        }
+        return Index(generation: metadata.generation, createdAtMicroseconds: metadata.createdAtMicroseconds, sources: sources)
+    }
+
+    /// The snapshot's own description, after checking its header (not its sections).
+    public static func metadata(path: String) throws -> Metadata {
+        try verifiedMetadata(try MappedFile(path: path))
+    }
+
+    private static func verifiedMetadata(_ file: MappedFile) throws -> Metadata {
+        let path = file.path
+        let bytes = file.bytes
+        guard bytes.count >= headerSize else {
+            throw SnapshotError(.wrongSize, path: path, "the file is truncated (\(bytes.count) bytes)")
+        }
+        guard bytes.starts(with: magic) else {
+            throw SnapshotError(.badMagic, path: path, "not a nameindex snapshot (bad magic)")
+        }
+        let base = bytes.baseAddress!
+        func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+        let version = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard version == formatVersion else {
+            throw SnapshotError(.unsupportedVersion, path: path, "format version \(version) is not supported (expected \(formatVersion))")
+        }
+        guard u64(40) == UInt64(bytes.count) else {
+            throw SnapshotError(.wrongSize, path: path, "the file is \(bytes.count) bytes but says \(u64(40)) (truncated or damaged)")
+        }
+        let count = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        let dataStart = Int(truncatingIfNeeded: u64(48))
+        guard dataStart >= headerSize + count * directoryEntrySize, dataStart <= bytes.count else {
+            throw SnapshotError(.malformed, path: path, "the header is inconsistent")
+        }
+        guard headerChecksum(bytes, dataStart: dataStart) == u64(56) else {
+            throw SnapshotError(.badChecksum, path: path, "the header fails its checksum (the file is damaged)")
+        }
+        return Metadata(generation: u64(16), createdAtMicroseconds: u64(24), fingerprint: u64(32), fileBytes: bytes.count)
+    }
+
+    // MARK: Checksums and helpers
+
+    /// xxHash64 of bytes 64..<dataStart, seeded with xxHash64 of bytes 0..<56 (the checksum field is skipped).
+    static func headerChecksum(_ bytes: UnsafeRawBufferPointer, dataStart: Int) -> UInt64 {
+        let seed = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[0..<56]))
+        return XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[headerSize..<dataStart]), seed: seed)
+    }
+
+    /// xxHash64 of the arena, seeded with that of the buckets, seeded with that of the table header's bytes.
+    static func sectionChecksum(_ table: KeyTable, header stored: UnsafeRawBufferPointer? = nil) -> UInt64 {
+        var header = [UInt8](repeating: 0, count: TableHeader.size)
+        header.withUnsafeMutableBytes { table.header.write(to: $0.baseAddress!) }
+        // Reading: the bytes as stored, reserved fields included; writing: the bytes about to be written.
+        let h1 = stored.map { XXHash64.hash($0) } ?? XXHash64.hash(header)
+        let h2 = XXHash64.hash(UnsafeRawBufferPointer(start: table.buckets, count: table.bucketCount * KeyTable.bucketBytes), seed: h1)
+        return XXHash64.hash(UnsafeRawBufferPointer(start: table.arena, count: Int(table.header.arenaBytes)), seed: h2)
+    }
+
+    static func sectionLength(_ table: KeyTable) -> Int {
+        TableHeader.size + table.bucketCount * KeyTable.bucketBytes + Int(table.header.arenaBytes)
+    }
+
+    static func align(_ value: Int) -> Int { (value + alignment - 1) / alignment * alignment }
+
+    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ path: String) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, min(buffer.count - offset, 1 << 30))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure(path, "write failed")
+            }
+            offset += n
+        }
+    }
+
+    private static func syncDirectory(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    /// A write error for the system call that just failed, with its errno text.
+    private static func failure(_ path: String, _ what: String) -> SnapshotError {
+        SnapshotError(.writeFailed, path: path, "\(what): \(String(cString: strerror(errno)))")
+    }
+}
