@@ -23,7 +23,8 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "Systemd", dependencies: ["CSystemd"]),
-        .target(name: "NameIndexCore"),
+        .target(name: "CNameIndexShims"),
+        .target(name: "NameIndexCore", dependencies: ["CNameIndexShims"]),
         .target(name: "NameIndexSources", dependencies: ["NameIndexCore"]),
         .target(
             name: "NameIndexProtocol",
@@ -70,6 +71,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "nameindex-bench",
+            dependencies: [
+                "NameIndexCore", "NameIndexServer", "NameIndexClient", "NameIndexProtocol", "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/nameindex-bench"
+        ),
         .testTarget(name: "NameIndexCoreTests", dependencies: ["NameIndexCore"]),
         .testTarget(name: "NameIndexSourcesTests", dependencies: ["NameIndexSources", "NameIndexCore"]),
         .testTarget(
@@ -84,7 +93,7 @@ let package = Package(
         .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["NameIndexClient", "NameIndexProtocol", "nameindexd", "namectl"],
+            dependencies: ["NameIndexClient", "NameIndexProtocol", "NameIndexCore", "Systemd", "nameindexd", "namectl"],
             exclude: ["Scripts"]
         ),
     ],

@@ -41,12 +41,17 @@ public final class Index: Sendable {
     /// Source tables in configuration order.
     public let sources: [SourceTable]
     let namespaces: [String: Namespace]
+    /// The namespaces again, for the lookup path: a short list compares
+    /// names faster than a dictionary hashes them, and no copy of a table list
+    /// (with its reference counting) is made per lookup.
+    @usableFromInline let lookupList: [(name: String, first: KeyTable, rest: [KeyTable])]
 
     init(generation: UInt64, createdAtMicroseconds: UInt64, sources: [SourceTable], namespaces: [String: Namespace]) {
         self.generation = generation
         self.createdAtMicroseconds = createdAtMicroseconds
         self.sources = sources
         self.namespaces = namespaces
+        self.lookupList = namespaces.values.sorted { $0.name < $1.name }.map { ($0.name, $0.tables[0], Array($0.tables.dropFirst())) }
     }
 
     /// An index of `sources` whose shadowed counts are already known (a loaded snapshot).
@@ -91,8 +96,41 @@ public final class Index: Sendable {
     /// The buffer points into this index and is valid while the index is alive.
     @inlinable
     public func name(namespace: String, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        if lookupList.count <= 16 {
+            // Index by position: copying an entry out would retain its table and list.
+            for i in lookupList.indices where lookupList[i].name == namespace {
+                if let name = lookupList[i].first.name(forKey: key) { return name }
+                for j in lookupList[i].rest.indices {
+                    if let name = lookupList[i].rest[j].name(forKey: key) { return name }
+                }
+                return nil
+            }
+            return nil
+        }
         guard let tables = tables(of: namespace) else { return nil }
         return Index.first(in: tables, key: key)
+    }
+
+    /// Looks up `count` keys in `namespace`, all in this one generation, calling
+    /// `result(i, name)` for each in order; batched so that cache misses overlap
+    /// (``KeyTable/names(count:key:result:)``).
+    ///
+    /// - Returns: false, calling nothing, when the namespace does not exist.
+    @discardableResult
+    public func names(
+        namespace: String, count: Int, key: (Int) -> UnsafeRawBufferPointer,
+        result: (Int, UnsafeRawBufferPointer?) -> Void
+    ) -> Bool {
+        guard let tables = tables(of: namespace) else { return false }
+        if tables.count == 1 {
+            tables[0].names(count: count, key: key, result: result)
+        } else {
+            // Several sources: the first table in batch, the rest key by key for its misses.
+            tables[0].names(count: count, key: key) { i, name in
+                result(i, name ?? Index.first(in: tables.dropFirst(), key: key(i)))
+            }
+        }
+        return true
     }
 
     /// Looks up every key in `namespace` in this one generation.
@@ -100,22 +138,31 @@ public final class Index: Sendable {
     /// - Returns: one name (or nil for a miss) per key, in order; nil when the
     ///   namespace does not exist.
     public func lookup(namespace: String, keys: [String]) -> [String?]? {
-        guard let tables = tables(of: namespace) else { return nil }
-        return keys.map { key in
-            var k = key
-            return k.withUTF8 { buffer in
-                Index.first(in: tables, key: UnsafeRawBufferPointer(buffer)).map {
-                    String(decoding: $0, as: UTF8.self)
-                }
+        // All keys in one buffer, valid for the whole batch.
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(keys.count)
+        for key in keys {
+            bytes += key.utf8
+            ends.append(bytes.count)
+        }
+        var answers = [String?](repeating: nil, count: keys.count)
+        let found = bytes.withUnsafeBytes { all in
+            names(
+                namespace: namespace, count: keys.count,
+                key: { i in UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : ends[i - 1])..<ends[i]]) }
+            ) { i, name in
+                answers[i] = name.map { String(decoding: $0, as: UTF8.self) }
             }
         }
+        return found ? answers : nil
     }
 
     @usableFromInline
     func tables(of namespace: String) -> [KeyTable]? { namespaces[namespace]?.tables }
 
     @usableFromInline
-    static func first(in tables: [KeyTable], key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+    static func first(in tables: some Collection<KeyTable>, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         for table in tables {
             if let offset = table.find(key) { return table.nameAt(offset) }
         }

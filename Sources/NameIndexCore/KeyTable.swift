@@ -66,8 +66,8 @@ public final class KeyTable: @unchecked Sendable {
     }
 
     deinit {
-        free(ownedBuckets)
-        free(ownedArena)
+        LargeMemory.free(ownedBuckets, bucketCount * KeyTable.bucketBytes)
+        LargeMemory.free(ownedArena, Int(header.arenaBytes))
     }
 
     /// An empty table.

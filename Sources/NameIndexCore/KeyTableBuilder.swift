@@ -12,8 +12,9 @@ import Darwin
 /// for the final count and fills them. A key that repeats keeps its first row;
 /// the repeats are counted in ``KeyTable/duplicates``.
 ///
-/// The arena grows with `realloc`; large blocks are page-mapped by the C
-/// library, so growing moves no bytes and untouched capacity costs no memory.
+/// The arena is reserved address space (``LargeMemory/reserve(_:)``, 4 GiB,
+/// the most 32-bit offsets can address): it never moves, pages are committed
+/// only as rows are written, and the unused rest is returned at the end.
 public final class KeyTableBuilder {
     private var arena: UnsafeMutableRawPointer?
     private var arenaCount = 0
@@ -27,7 +28,7 @@ public final class KeyTableBuilder {
     public init() {}
 
     deinit {
-        if !built { free(arena) }
+        if !built { LargeMemory.free(arena, arenaCapacity) }
     }
 
     /// Adds every row of `batch`.
@@ -73,14 +74,16 @@ public final class KeyTableBuilder {
         let kind: KeyTable.KeyKind = allIntegers && rowCount > 0 ? .integer : .text
         if kind == .integer { rewriteKeysAsIntegers() }
         let bucketCount = max(1, (rowCount * 10 + 107) / 108)  // about 10.8 entries per 12-slot bucket
-        guard let buckets = calloc(bucketCount, KeyTable.bucketBytes) else {
+        guard let buckets = LargeMemory.allocate(bucketCount * KeyTable.bucketBytes) else {
             fatalError("out of memory allocating \(bucketCount) buckets")
         }
         let storedArena: UnsafeMutableRawPointer
         if let arena {
-            storedArena = arenaCount < arenaCapacity ? (realloc(arena, max(arenaCount, 1)) ?? arena) : arena
+            // Give back the reserved address space beyond what was written.
+            LargeMemory.shrink(arena, from: arenaCapacity, to: arenaCount)
+            storedArena = arena
         } else {
-            storedArena = malloc(1)!
+            storedArena = LargeMemory.allocate(1)!
         }
         arena = nil
         var header = TableHeader(
@@ -186,12 +189,15 @@ public final class KeyTableBuilder {
         guard needed <= KeyTable.maximumArenaBytes else {
             throw KeyTableError(message: "a source holds more than 4 GiB of keys and names; split it into several sources")
         }
-        var capacity = max(arenaCapacity, 1 << 16)
-        while capacity < needed { capacity += capacity / 2 }
-        capacity = min(capacity, KeyTable.maximumArenaBytes)
-        guard let grown = realloc(arena, capacity) else { fatalError("out of memory growing a key table arena") }
-        arena = grown
-        arenaCapacity = capacity
+        // The arena never moves: its whole possible extent is reserved (not committed)
+        // on first use, aligned for huge pages, and pages are committed as rows are written.
+        if arena == nil {
+            guard let reserved = LargeMemory.reserve(KeyTable.maximumArenaBytes) else {
+                fatalError("cannot reserve address space for a key table arena")
+            }
+            arena = reserved
+            arenaCapacity = KeyTable.maximumArenaBytes
+        }
     }
 }
 

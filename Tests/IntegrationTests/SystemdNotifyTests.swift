@@ -2,60 +2,26 @@
 import Glibc
 #endif
 import Foundation
+import Systemd
 import Testing
 
-/// A NOTIFY_SOCKET of our own, as systemd would provide: an AF_UNIX datagram socket.
-final class NotifyReceiver {
-    let path: String
-    let fd: Int32
-
-    init(directory: URL) throws {
-        path = directory.appendingPathComponent("notify").path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        let result = withUnixAddress(path) { bind(fd, $0, $1) }
-        if result != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    /// Datagrams received so far (each one `KEY=value` lines), waiting up to 100 ms for more.
-    func drain() -> [String] {
-        var messages: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { return messages }
-            messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
-        }
-    }
-
-    /// Collects datagrams until one satisfies `done`, for at most `seconds`.
-    func collect(until done: (String) -> Bool, seconds: Int = 10) -> [String] {
-        var all: [String] = []
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            let batch = drain()
-            all += batch
-            if batch.contains(where: done) { break }
-        }
-        return all
-    }
-
-    deinit { close(fd) }
+/// A NOTIFY_SOCKET of our own in `directory`, as systemd would provide.
+func makeNotifyReceiver(in directory: URL) throws -> NotifySocketReceiver {
+    try NotifySocketReceiver(path: directory.appendingPathComponent("notify").path)
 }
 
 @Suite struct SystemdNotifyTests {
     @Test func readyStatusReloadingAndStoppingReachTheServiceManager() async throws {
         let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
-        let receiver = try NotifyReceiver(directory: daemon.directory)
+        let receiver = try makeNotifyReceiver(in: daemon.directory)
         try await daemon.start(environment: ["NOTIFY_SOCKET": receiver.path])
 
-        let startup = receiver.collect { $0.contains("READY=1") }
+        let startup = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
         let ready = try #require(startup.first { $0.contains("READY=1") })
         #expect(ready.contains("STATUS=Serving 6 names in 2 namespaces (generation 1)"))
 
         kill(daemon.process.processIdentifier, SIGHUP)
-        let reload = receiver.collect { $0.contains("READY=1") }
+        let reload = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
         let reloading = try #require(reload.first { $0.hasPrefix("RELOADING=1") })
         let monotonic = try #require(reloading.split(separator: "\n").first { $0.hasPrefix("MONOTONIC_USEC=") })
         #expect(UInt64(monotonic.dropFirst("MONOTONIC_USEC=".count)) != nil)

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import NameIndexCore
 import NameIndexProtocol
+import Systemd
 import Testing
 
 /// The snapshot file and warm start, with the real daemon.
@@ -55,9 +56,9 @@ import Testing
     @Test func withRefreshTheSnapshotServesFirstThenTheFetch() async throws {
         let first = try await Self.daemonWithSnapshot(refreshOnStart: true)
         let second = try first.restarted()
-        let receiver = try NotifyReceiver(directory: second.directory)
+        let receiver = try makeNotifyReceiver(in: second.directory)
         try await second.start(environment: ["NOTIFY_SOCKET": receiver.path])
-        let messages = receiver.collect { $0.contains("(generation 2)") }
+        let messages = receiver.collect(timeout: .seconds(10)) { $0.contains("(generation 2)") }
         let ready = messages.filter { $0.contains("READY=1") }
         #expect(ready.first?.contains("STATUS=Serving snapshot of generation 1 from") == true, "\(messages)")
         #expect(ready.first?.contains("; refreshing…") == true)

@@ -142,3 +142,25 @@ extension SnapshotFileTests {
         }
     }
 }
+
+extension SnapshotFileTests {
+    /// Whether this process has `path` mapped (from /proc/self/maps, read to its end:
+    /// procfs files report size 0, and a read sized by that stops after one page).
+    func isMapped(_ path: String) throws -> Bool {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/maps"))
+        defer { try? handle.close() }
+        return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self).contains(path)
+    }
+
+    @Test func theMappingGoesAwayWithTheLastGenerationThatUsesIt() throws {
+        try write(try Self.sampleIndex())
+        var loaded: Index? = try SnapshotFile.read(path: path, fingerprint: 7)
+        #expect(try isMapped(path))
+        let table = loaded!.sources[0].table  // a lookup still holding a table keeps the mapping
+        loaded = nil
+        #expect(try isMapped(path))
+        #expect(table.name(forKey: "-1000") == "Zoë 0 🌍")
+        _ = consume table
+        #expect(try !isMapped(path))
+    }
+}
