@@ -15,6 +15,26 @@ enum Binaries {
     }
 }
 
+extension Binaries {
+    /// A daemon configuration with one file source, `users` (namespace `user`, file `users.tsv`),
+    /// and its sockets and state under `directory`.
+    static func configuration(directory: String, refreshOnStart: Bool) -> String {
+        """
+        [daemon]
+        runtime_directory = "\(directory)/run"
+        state_directory = "\(directory)/state"
+        refresh_on_start = \(refreshOnStart)
+
+        [[source]]
+        name = "users"
+        namespace = "user"
+        kind = "file"
+        path = "users.tsv"
+
+        """
+    }
+}
+
 /// Runs the real nameindexd as systemd would (NOTIFY_SOCKET set) and times it.
 struct DaemonRun {
     let directory: String
@@ -70,19 +90,7 @@ struct DaemonStartBenchmark {
         let directory = work + "/warm-start"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
-        let configuration = """
-            [daemon]
-            runtime_directory = "\(directory)/run"
-            state_directory = "\(directory)/state"
-            refresh_on_start = false
-
-            [[source]]
-            name = "users"
-            namespace = "user"
-            kind = "file"
-            path = "users.tsv"
-
-            """
+        let configuration = Binaries.configuration(directory: directory, refreshOnStart: false)
         try configuration.write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
         let fingerprint = try ConfigurationLoader().load(path: directory + "/nameindexd.toml").sourceFingerprint
         try SnapshotFile.write(index, fingerprint: fingerprint, to: directory + "/state/index.snapshot")

@@ -18,18 +18,7 @@ struct ReloadMemoryBenchmark {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try writeTSV(to: directory + "/users.tsv")
-        let configuration = """
-            [daemon]
-            runtime_directory = "\(directory)/run"
-            state_directory = "\(directory)/state"
-
-            [[source]]
-            name = "users"
-            namespace = "user"
-            kind = "file"
-            path = "users.tsv"
-
-            """
+        let configuration = Binaries.configuration(directory: directory, refreshOnStart: true)
         try configuration.write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
         let daemon = try DaemonRun(directory: directory, arguments: ["--config", directory + "/nameindexd.toml"])
         defer { daemon.stop() }
