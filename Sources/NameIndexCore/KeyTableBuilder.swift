@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CNameIndexShims
 
 /// Builds a ``KeyTable`` from rows streamed in, one batch at a time.
 ///
@@ -116,56 +117,97 @@ public final class KeyTableBuilder {
         arenaCount = write
     }
 
+    /// Puts every arena entry into the buckets, in arena order (so the first row
+    /// of a repeated key wins), counting entries, bytes and repeats.
+    ///
+    /// Filling touches buckets in random order, one cache miss per row; the
+    /// entries are therefore hashed a few rows ahead and their buckets
+    /// prefetched, so those misses overlap. The order of insertion is unchanged.
     private func fill(
         buckets: UnsafeMutableRawPointer, bucketCount: Int, arena: UnsafeMutableRawPointer, header: inout TableHeader
     ) {
-        var offset = 0
-        var count: UInt64 = 0
-        var keyBytes: UInt64 = 0
-        var nameBytes: UInt64 = 0
-        var duplicates: UInt64 = 0
-        while offset < arenaCount {
-            var position = offset
-            let hash: UInt64
-            let textLength: Int
-            let isRepeat: Bool
-            switch header.kind {
-            case .text:
-                let keyCount = Varint.read(arena, &position)
-                let key = arena + position
-                hash = NameHash.hash(UnsafeRawBufferPointer(start: key, count: keyCount))
-                textLength = keyCount
-                position += keyCount
-                isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
-                    var p = other
-                    let c = Varint.read(arena, &p)
-                    return c == keyCount && (c == 0 || memcmp(arena + p, key, c) == 0)
-                } != nil
-            case .integer:
-                let value = Varint.readZigZag(arena, &position)
-                hash = NameHash.hash(integer: value)
-                textLength = CanonicalInteger.textLength(value)
-                isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
-                    var p = other
-                    return Varint.readZigZag(arena, &p) == value
-                } != nil
+        let lookahead = 16
+        var totals = (count: UInt64(0), keyBytes: UInt64(0), nameBytes: UInt64(0), duplicates: UInt64(0))
+        let kind = header.kind
+        withUnsafeTemporaryAllocation(of: (offset: Int, hash: UInt64).self, capacity: lookahead) { ring in
+            var head = 0
+            var pending = 0
+            var scan = 0
+            while scan < arenaCount || pending > 0 {
+                if scan < arenaCount && pending < lookahead {
+                    let (hash, next) = Self.hashEntry(arena, at: scan, kind: kind)
+                    nameindex_prefetch(buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes)
+                    ring[(head + pending) % lookahead] = (scan, hash)
+                    pending += 1
+                    scan = next
+                    continue
+                }
+                let (offset, hash) = ring[head]
+                head = (head + 1) % lookahead
+                pending -= 1
+                insert(offset: offset, hash: hash, kind: kind, buckets: buckets, bucketCount: bucketCount, arena: arena, totals: &totals)
             }
-            let nameCount = Varint.read(arena, &position)
-            let next = position + nameCount
-            if isRepeat {
-                duplicates += 1
-            } else {
-                place(offset: offset, hash: hash, buckets: buckets, bucketCount: bucketCount)
-                count += 1
-                keyBytes += UInt64(textLength)
-                nameBytes += UInt64(nameCount)
-            }
-            offset = next
         }
-        header.count = count
-        header.keyBytes = keyBytes
-        header.nameBytes = nameBytes
-        header.duplicates = duplicates
+        header.count = totals.count
+        header.keyBytes = totals.keyBytes
+        header.nameBytes = totals.nameBytes
+        header.duplicates = totals.duplicates
+    }
+
+    /// The hash of the entry at `offset` and the offset of the entry after it.
+    @inline(__always)
+    private static func hashEntry(_ arena: UnsafeMutableRawPointer, at offset: Int, kind: KeyTable.KeyKind) -> (UInt64, Int) {
+        var position = offset
+        let hash: UInt64
+        switch kind {
+        case .text:
+            let keyCount = Varint.read(arena, &position)
+            hash = NameHash.hash(UnsafeRawBufferPointer(start: arena + position, count: keyCount))
+            position += keyCount
+        case .integer:
+            hash = NameHash.hash(integer: Varint.readZigZag(arena, &position))
+        }
+        let nameCount = Varint.read(arena, &position)
+        return (hash, position + nameCount)
+    }
+
+    /// Places the entry at `offset` unless its key is already in the buckets.
+    @inline(__always)
+    private func insert(
+        offset: Int, hash: UInt64, kind: KeyTable.KeyKind, buckets: UnsafeMutableRawPointer, bucketCount: Int,
+        arena: UnsafeMutableRawPointer, totals: inout (count: UInt64, keyBytes: UInt64, nameBytes: UInt64, duplicates: UInt64)
+    ) {
+        var position = offset
+        let textLength: Int
+        let isRepeat: Bool
+        switch kind {
+        case .text:
+            let keyCount = Varint.read(arena, &position)
+            let key = arena + position
+            textLength = keyCount
+            position += keyCount
+            isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
+                var p = other
+                let c = Varint.read(arena, &p)
+                return c == keyCount && (c == 0 || memcmp(arena + p, key, c) == 0)
+            } != nil
+        case .integer:
+            let value = Varint.readZigZag(arena, &position)
+            textLength = CanonicalInteger.textLength(value)
+            isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
+                var p = other
+                return Varint.readZigZag(arena, &p) == value
+            } != nil
+        }
+        if isRepeat {
+            totals.duplicates += 1
+            return
+        }
+        let nameCount = Varint.read(arena, &position)
+        place(offset: offset, hash: hash, buckets: buckets, bucketCount: bucketCount)
+        totals.count += 1
+        totals.keyBytes += UInt64(textLength)
+        totals.nameBytes += UInt64(nameCount)
     }
 
     private func place(offset: Int, hash: UInt64, buckets: UnsafeMutableRawPointer, bucketCount: Int) {
