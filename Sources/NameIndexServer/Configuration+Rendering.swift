@@ -1,3 +1,5 @@
+import NameIndexSources
+
 extension Configuration {
     /// The effective configuration as TOML, for `nameindexd --check-config`.
     ///
@@ -21,10 +23,20 @@ extension Configuration {
             switch source.settings {
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")
+                lines.append("format = \(quoted(file.format.rawValue))")
                 lines.append("header = \(file.header)")
+                lines.append("key_column = \(column(file.keyColumn))")
+                lines.append("name_column = \(column(file.nameColumn))")
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func column(_ column: DelimitedParser.Column) -> String {
+        switch column {
+        case .number(let n): "\(n)"
+        case .name(let name): quoted(name)
+        }
     }
 
     private func quoted(_ value: String) -> String {

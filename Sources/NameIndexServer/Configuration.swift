@@ -1,3 +1,5 @@
+import NameIndexSources
+
 /// The daemon's effective configuration: the main file plus its drop-ins.
 ///
 /// Built by ``ConfigurationLoader``; everything here has already been
@@ -57,14 +59,26 @@ public struct Configuration: Sendable, Equatable {
 
     /// Keys of `kind = "file"`.
     public struct File: Sendable, Equatable {
-        /// Absolute path of the TSV file.
+        /// Absolute path of the file.
         public var path: String
+        /// `format`: `tsv` (default) or `csv`.
+        public var format: DelimitedParser.Format
         /// Whether its first line is a header (`header`, default false).
         public var header: Bool
+        /// `key_column`: 1-based number or header name (default 1).
+        public var keyColumn: DelimitedParser.Column
+        /// `name_column`: 1-based number or header name (default 2).
+        public var nameColumn: DelimitedParser.Column
 
-        public init(path: String, header: Bool = false) {
+        public init(
+            path: String, format: DelimitedParser.Format = .tsv, header: Bool = false,
+            keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2)
+        ) {
             self.path = path
+            self.format = format
             self.header = header
+            self.keyColumn = keyColumn
+            self.nameColumn = nameColumn
         }
     }
 

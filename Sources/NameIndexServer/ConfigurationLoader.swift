@@ -1,4 +1,5 @@
 import Foundation
+import NameIndexSources
 import TOMLKit
 
 /// Reads the main configuration file and its drop-ins into a ``Configuration``.
@@ -108,13 +109,25 @@ public struct ConfigurationLoader: Sendable {
         let common: Set<String> = ["name", "namespace", "kind"]
         switch kind {
         case .file:
-            try keys.rejectUnknown(allowed: common.union(["path", "header"]), kind: kind.rawValue)
+            try keys.rejectUnknown(
+                allowed: common.union(["path", "format", "header", "key_column", "name_column"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
             let header = try keys.bool("header") ?? false
+            var format = DelimitedParser.Format.tsv
+            if let text = try keys.string("format") {
+                guard let known = DelimitedParser.Format(rawValue: text) else {
+                    throw keys.error(.invalidValue, "format", "expected one of 'tsv', 'csv', got '\(text)'")
+                }
+                format = known
+            }
+            let keyColumn = try keys.column("key_column", header: header) ?? .number(1)
+            let nameColumn = try keys.column("name_column", header: header) ?? .number(2)
             return .init(
-                name: name, namespace: namespace, settings: .file(.init(path: resolved, header: header)), origin: file)
+                name: name, namespace: namespace,
+                settings: .file(.init(path: resolved, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn)),
+                origin: file)
         }
     }
 
@@ -173,6 +186,21 @@ struct TableReader {
         guard let value = try string(key) else { return nil }
         guard value.hasPrefix("/") else { throw error(.invalidValue, key, "expected an absolute path, got '\(value)'") }
         return URL(fileURLWithPath: value).standardizedFileURL.path
+    }
+
+    /// A column: a 1-based number, or a name from the header line (which needs `header = true`).
+    func column(_ key: String, header: Bool) throws -> DelimitedParser.Column? {
+        guard let value = value(key) else { return nil }
+        if let number = value.int {
+            guard number >= 1 else { throw error(.invalidValue, key, "expected a column number from 1, got \(number)") }
+            return .number(number)
+        }
+        if let name = value.string {
+            guard !name.isEmpty else { throw error(.invalidValue, key, "expected a column name, got ''") }
+            guard header else { throw error(.invalidValue, key, "a column given by name ('\(name)') needs header = true") }
+            return .name(name)
+        }
+        throw typeError(key, expected: "a column number or a header name", got: value)
     }
 
     func table(_ key: String) throws -> TOMLTable? {

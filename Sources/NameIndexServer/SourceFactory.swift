@@ -5,7 +5,9 @@ enum SourceFactory {
     static func makeSource(_ source: Configuration.Source) -> any Source {
         switch source.settings {
         case .file(let file):
-            FileSource(name: source.name, namespace: source.namespace, path: file.path, header: file.header)
+            FileSource(
+                name: source.name, namespace: source.namespace, path: file.path, format: file.format,
+                header: file.header, keyColumn: file.keyColumn, nameColumn: file.nameColumn)
         }
     }
 }

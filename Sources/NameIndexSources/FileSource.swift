@@ -5,7 +5,7 @@ import Darwin
 #endif
 import NameIndexCore
 
-/// Rows from a tab-separated file on the local disk (`kind = "file"`).
+/// Rows from a TSV or CSV file on the local disk (`kind = "file"`).
 ///
 /// The file is read in fixed-size chunks and parsed as it is read, so memory
 /// stays bounded by the chunk and batch sizes whatever the file's size.
@@ -15,18 +15,27 @@ public struct FileSource: Source {
     public var kind: String { "file" }
     /// The file's path, already resolved against the configuration's directory.
     public let path: String
+    public let format: DelimitedParser.Format
     /// Whether the first line is a header.
     public let header: Bool
+    public let keyColumn: DelimitedParser.Column
+    public let nameColumn: DelimitedParser.Column
     /// Bytes read per `read(2)` call.
     public var chunkSize = 1 << 20
     /// Rows handed over per batch.
     public var batchRows = 8192
 
-    public init(name: String, namespace: String, path: String, header: Bool) {
+    public init(
+        name: String, namespace: String, path: String, format: DelimitedParser.Format = .tsv, header: Bool,
+        keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2)
+    ) {
         self.name = name
         self.namespace = namespace
         self.path = path
+        self.format = format
         self.header = header
+        self.keyColumn = keyColumn
+        self.nameColumn = nameColumn
     }
 
     public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
@@ -40,7 +49,7 @@ public struct FileSource: Source {
         }
         defer { close(fd) }
 
-        var parser = TSVParser(header: header)
+        var parser = DelimitedParser(format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn)
         var batch = RowBatch(reservingBytes: chunkSize, rows: batchRows)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
@@ -53,13 +62,17 @@ public struct FileSource: Source {
                 throw SourceError(code: .io, message: "Failed to read '\(path)': \(String(cString: strerror(code)))")
             }
             if got == 0 { break }
-            parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got]), into: &batch)
+            do {
+                try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got]), into: &batch)
+            } catch let error as DelimitedParser.HeaderError {
+                throw SourceError(code: .invalidConfiguration, message: "'\(path)': \(error)", underlying: error)
+            }
             if batch.count >= batchRows {
                 try await deliver(batch)
                 batch = RowBatch(reservingBytes: chunkSize, rows: batchRows)
             }
         }
-        parser.finish(into: &batch)
+        try parser.finish(into: &batch)
         if !batch.isEmpty { try await deliver(batch) }
     }
 }

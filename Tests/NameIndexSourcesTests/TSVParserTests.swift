@@ -5,15 +5,20 @@ import Testing
 
 /// Parses `input` fed in chunks of `chunkSize` bytes; returns rows and skip counts.
 func parseTSV(_ input: [UInt8], header: Bool = false, chunkSize: Int = .max) -> ([[String]], SkipCounts) {
-    var parser = TSVParser(header: header)
+    parse(input, DelimitedParser(format: .tsv, header: header), chunkSize: chunkSize)
+}
+
+/// Runs `parser` over `input` fed in chunks of `chunkSize` bytes; returns rows and skip counts.
+func parse(_ input: [UInt8], _ start: DelimitedParser, chunkSize: Int = .max) -> ([[String]], SkipCounts) {
+    var parser = start
     var batch = RowBatch()
     var offset = 0
     while offset < input.count {
         let end = min(input.count, offset + chunkSize)
-        input[offset..<end].withUnsafeBytes { parser.feed($0, into: &batch) }
+        input[offset..<end].withUnsafeBytes { try! parser.feed($0, into: &batch) }
         offset = end
     }
-    parser.finish(into: &batch)
+    try! parser.finish(into: &batch)
     var rows: [[String]] = []
     batch.forEach { key, name in
         rows.append([String(decoding: key, as: UTF8.self), String(decoding: name, as: UTF8.self)])

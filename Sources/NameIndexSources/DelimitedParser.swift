@@ -1,0 +1,262 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NameIndexCore
+
+/// Turns tab- or comma-separated bytes into rows, fed in chunks of any size.
+///
+/// - TSV: fields end at a tab, records at LF or CRLF; no quoting.
+/// - CSV (RFC 4180): fields end at a comma, records at LF or CRLF outside
+///   quotes; a field may be quoted with `"`, contain commas and line breaks,
+///   and `""` inside quotes is one quote. A quote inside an unquoted field, text
+///   after a closing quote, or a quote left open at the end make the record
+///   malformed.
+///
+/// The key and the name come from the configured columns (1-based, or by name
+/// from the header line); other columns are ignored. Blank records are
+/// ignored. A record without the key or name column is skipped as malformed,
+/// one with an empty key or name as empty, one whose key or name is not UTF-8
+/// as invalid; each is counted and none stops the parse. A UTF-8 byte-order
+/// mark at the very start is dropped.
+///
+/// A pure state machine: no I/O, so every edge is testable with byte strings.
+public struct DelimitedParser {
+    public enum Format: String, Sendable, CaseIterable {
+        case tsv, csv
+    }
+
+    /// Where a field is: its position (1-based) or its name in the header line.
+    public enum Column: Equatable, Sendable, CustomStringConvertible {
+        case number(Int)
+        case name(String)
+
+        public var description: String {
+            switch self {
+            case .number(let n): "column \(n)"
+            case .name(let s): "column '\(s)'"
+            }
+        }
+    }
+
+    /// The header does not name a configured column.
+    public struct HeaderError: Error, Equatable, CustomStringConvertible {
+        public var column: String
+        public var header: [String]
+
+        public init(column: String, header: [String]) {
+            self.column = column
+            self.header = header
+        }
+
+        public var description: String {
+            "column '\(column)' is not in the header (\(header.joined(separator: ", ")))"
+        }
+    }
+
+    private let format: Format
+    private let separator: UInt8
+    private var pendingHeader: Bool
+    private let keyColumn: Column
+    private let nameColumn: Column
+    private var keyIndex: Int?
+    private var nameIndex: Int?
+    private var firstRecord = true
+    private var carry: [UInt8] = []
+    /// Quote characters in `carry`: a CSV record is complete only when even.
+    private var carryQuotes = 0
+    private var scratch: [UInt8] = []
+
+    /// - Precondition: columns given by name need `header`.
+    public init(format: Format, header: Bool = false, keyColumn: Column = .number(1), nameColumn: Column = .number(2)) {
+        self.format = format
+        self.separator = format == .tsv ? 0x09 : 0x2C
+        self.pendingHeader = header
+        self.keyColumn = keyColumn
+        self.nameColumn = nameColumn
+        if case .number(let n) = keyColumn { keyIndex = n - 1 }
+        if case .number(let n) = nameColumn { nameIndex = n - 1 }
+    }
+
+    /// Parses the complete records in `chunk`, keeping a trailing partial one for later.
+    ///
+    /// - Throws: ``HeaderError`` when the header lacks a column named in the configuration.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
+        guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
+        var lineStart = 0
+        let n = chunk.count
+        while lineStart < n, let hit = memchr(base + lineStart, 0x0A, n - lineStart) {
+            let end = base.distance(to: UnsafeRawPointer(hit))
+            let piece = UnsafeRawBufferPointer(rebasing: chunk[lineStart..<end])
+            lineStart = end + 1
+            if format == .csv {
+                let quotes = Self.countQuotes(piece)
+                if (carryQuotes + quotes) % 2 == 1 {
+                    // Inside a quoted field: the line break belongs to the field.
+                    carry.append(contentsOf: piece)
+                    carry.append(0x0A)
+                    carryQuotes += quotes
+                    continue
+                }
+            }
+            if carry.isEmpty {
+                try record(piece, into: &batch)
+            } else {
+                carry.append(contentsOf: piece)
+                let joined = carry
+                carry.removeAll(keepingCapacity: true)
+                carryQuotes = 0
+                try joined.withUnsafeBytes { try record($0, into: &batch) }
+            }
+        }
+        if lineStart < n {
+            let rest = UnsafeRawBufferPointer(rebasing: chunk[lineStart..<n])
+            carry.append(contentsOf: rest)
+            if format == .csv { carryQuotes += Self.countQuotes(rest) }
+        }
+    }
+
+    /// Parses whatever is left as the last record (one without a line end).
+    public mutating func finish(into batch: inout RowBatch) throws {
+        guard !carry.isEmpty else { return }
+        let rest = carry
+        carry.removeAll()
+        carryQuotes = 0
+        try rest.withUnsafeBytes { try record($0, into: &batch) }
+    }
+
+    /// Bytes held back waiting for the end of their record.
+    public var bufferedByteCount: Int { carry.count }
+
+    private static func countQuotes(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var count = 0
+        for byte in bytes where byte == 0x22 { count += 1 }
+        return count
+    }
+
+    private mutating func record(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
+        var line = raw
+        if firstRecord {
+            firstRecord = false
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeRawBufferPointer(rebasing: line.dropFirst(3)) }
+        }
+        if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+        if pendingHeader {
+            pendingHeader = false
+            try resolveColumns(header: line)
+            return
+        }
+        if line.isEmpty { return }
+        guard let keyIndex, let nameIndex else { return }
+        scratch.removeAll(keepingCapacity: true)
+        guard let (key, name) = splitFields(line, first: keyIndex, second: nameIndex) else {
+            batch.skipped.malformed += 1
+            return
+        }
+        scratch.withUnsafeBytes { unescaped in
+            let keyBytes = key.bytes(line, unescaped)
+            let nameBytes = name.bytes(line, unescaped)
+            if keyBytes.isEmpty || nameBytes.isEmpty {
+                batch.skipped.empty += 1
+            } else if !UTF8Validation.isValid(keyBytes) || !UTF8Validation.isValid(nameBytes) {
+                batch.skipped.invalidUTF8 += 1
+            } else {
+                batch.append(key: keyBytes, name: nameBytes)
+            }
+        }
+    }
+
+    /// Where one wanted field's bytes are: in the record, or unescaped into `scratch`.
+    private enum FieldRange {
+        case record(Range<Int>)
+        case scratch(Range<Int>)
+
+        func bytes(_ record: UnsafeRawBufferPointer, _ scratch: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            switch self {
+            case .record(let r): UnsafeRawBufferPointer(rebasing: record[r])
+            case .scratch(let r): UnsafeRawBufferPointer(rebasing: scratch[r])
+            }
+        }
+    }
+
+    /// The ranges of fields `first` and `second` (0-based); nil when the record is malformed or short.
+    /// (Two fields, not a list: this runs once per row and must not allocate.)
+    private mutating func splitFields(_ line: UnsafeRawBufferPointer, first: Int, second: Int) -> (FieldRange, FieldRange)? {
+        var firstField: FieldRange?
+        var secondField: FieldRange?
+        let last = max(first, second)
+        var index = 0
+        var position = 0
+        let n = line.count
+        while index <= last {
+            var field: FieldRange
+            if format == .csv && position < n && line[position] == 0x22 {
+                // Quoted: up to the closing quote; "" is a quote. Copied out only if it has one.
+                var i = position + 1
+                var start = i
+                var copied: Int?
+                while true {
+                    guard i < n else { return nil }  // quote left open
+                    if line[i] == 0x22 {
+                        if i + 1 < n && line[i + 1] == 0x22 {
+                            if copied == nil { copied = scratch.count }
+                            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[start...i]))
+                            i += 2
+                            start = i
+                            continue
+                        }
+                        break
+                    }
+                    i += 1
+                }
+                if let begin = copied {
+                    scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[start..<i]))
+                    field = .scratch(begin..<scratch.count)
+                } else {
+                    field = .record(start..<i)
+                }
+                position = i + 1
+                if position < n && line[position] != separator { return nil }  // text after the closing quote
+            } else {
+                var end = position
+                while end < n && line[end] != separator {
+                    if format == .csv && line[end] == 0x22 { return nil }  // a quote inside an unquoted field
+                    end += 1
+                }
+                field = .record(position..<end)
+                position = end
+            }
+            if index == first { firstField = field }
+            if index == second { secondField = field }
+            index += 1
+            if index <= last {
+                guard position < n else { return nil }  // fewer columns than needed
+                position += 1  // past the separator
+            }
+        }
+        guard let firstField, let secondField else { return nil }
+        return (firstField, secondField)
+    }
+
+    private mutating func resolveColumns(header line: UnsafeRawBufferPointer) throws {
+        var names: [String] = []
+        var count = 0
+        while true {
+            guard let (field, _) = splitFields(line, first: count, second: count) else { break }
+            names.append(String(decoding: scratch.withUnsafeBytes { field.bytes(line, $0) }, as: UTF8.self))
+            count += 1
+        }
+        scratch.removeAll(keepingCapacity: true)
+        func resolve(_ column: Column) throws -> Int {
+            switch column {
+            case .number(let n): return n - 1
+            case .name(let name):
+                guard let i = names.firstIndex(of: name) else { throw HeaderError(column: name, header: names) }
+                return i
+            }
+        }
+        keyIndex = try resolve(keyColumn)
+        nameIndex = try resolve(nameColumn)
+    }
+}
