@@ -15,6 +15,7 @@ extension Configuration {
             case .file(let file):
                 text += "path\0\(file.path)\0format\0\(file.format.rawValue)\0header\0\(file.header)\0"
                 text += "key\0\(file.keyColumn)\0name\0\(file.nameColumn)\0"
+                text += "keyField\0\(file.keyField)\0nameField\0\(file.nameField)\0"
             }
             text += "\n"
         }

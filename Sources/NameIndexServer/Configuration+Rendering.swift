@@ -24,9 +24,14 @@ extension Configuration {
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")
                 lines.append("format = \(quoted(file.format.rawValue))")
-                lines.append("header = \(file.header)")
-                lines.append("key_column = \(column(file.keyColumn))")
-                lines.append("name_column = \(column(file.nameColumn))")
+                if file.format == .ndjson {
+                    lines.append("key_field = \(quoted(file.keyField))")
+                    lines.append("name_field = \(quoted(file.nameField))")
+                } else {
+                    lines.append("header = \(file.header)")
+                    lines.append("key_column = \(column(file.keyColumn))")
+                    lines.append("name_column = \(column(file.nameColumn))")
+                }
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -110,23 +110,34 @@ public struct ConfigurationLoader: Sendable {
         switch kind {
         case .file:
             try keys.rejectUnknown(
-                allowed: common.union(["path", "format", "header", "key_column", "name_column"]), kind: kind.rawValue)
+                allowed: common.union(["path", "format", "header", "key_column", "name_column", "key_field", "name_field"]),
+                kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
             let header = try keys.bool("header") ?? false
-            var format = DelimitedParser.Format.tsv
+            var format = FileFormat.tsv
             if let text = try keys.string("format") {
-                guard let known = DelimitedParser.Format(rawValue: text) else {
-                    throw keys.error(.invalidValue, "format", "expected one of 'tsv', 'csv', got '\(text)'")
+                guard let known = FileFormat(rawValue: text) else {
+                    throw keys.error(.invalidValue, "format", "expected one of 'tsv', 'csv', 'ndjson', got '\(text)'")
                 }
                 format = known
             }
+            // Columns belong to TSV and CSV, fields to NDJSON: a key of the other kind is a mistake.
+            for key in format == .ndjson ? ["key_column", "name_column", "header"] : ["key_field", "name_field"]
+            where keys.value(key) != nil {
+                throw keys.error(.unknownKey, key, "not a key of format '\(format.rawValue)'")
+            }
             let keyColumn = try keys.column("key_column", header: header) ?? .number(1)
             let nameColumn = try keys.column("name_column", header: header) ?? .number(2)
+            let keyField = try keys.nonEmptyString("key_field") ?? "id"
+            let nameField = try keys.nonEmptyString("name_field") ?? "name"
             return .init(
                 name: name, namespace: namespace,
-                settings: .file(.init(path: resolved, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn)),
+                settings: .file(
+                    .init(
+                        path: resolved, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
+                        keyField: keyField, nameField: nameField)),
                 origin: file)
         }
     }
@@ -173,6 +184,12 @@ struct TableReader {
 
     func requiredString(_ key: String) throws -> String {
         guard let value = try string(key) else { throw error(.missingKey, key, "missing required key (a string)") }
+        return value
+    }
+
+    func nonEmptyString(_ key: String) throws -> String? {
+        guard let value = try string(key) else { return nil }
+        guard !value.isEmpty else { throw error(.invalidValue, key, "expected a non-empty string, got ''") }
         return value
     }
 

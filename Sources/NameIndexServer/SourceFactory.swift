@@ -7,7 +7,8 @@ enum SourceFactory {
         case .file(let file):
             FileSource(
                 name: source.name, namespace: source.namespace, path: file.path, format: file.format,
-                header: file.header, keyColumn: file.keyColumn, nameColumn: file.nameColumn)
+                header: file.header, keyColumn: file.keyColumn, nameColumn: file.nameColumn,
+                keyField: file.keyField, nameField: file.nameField)
         }
     }
 }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 import NameIndexCore
 
-/// Rows from a TSV or CSV file on the local disk (`kind = "file"`).
+/// Rows from a TSV, CSV or NDJSON file on the local disk (`kind = "file"`).
 ///
 /// The file is read in fixed-size chunks and parsed as it is read, so memory
 /// stays bounded by the chunk and batch sizes whatever the file's size.
@@ -15,19 +15,23 @@ public struct FileSource: Source {
     public var kind: String { "file" }
     /// The file's path, already resolved against the configuration's directory.
     public let path: String
-    public let format: DelimitedParser.Format
+    public let format: FileFormat
     /// Whether the first line is a header.
     public let header: Bool
     public let keyColumn: DelimitedParser.Column
     public let nameColumn: DelimitedParser.Column
+    /// NDJSON members holding the key and the name.
+    public let keyField: String
+    public let nameField: String
     /// Bytes read per `read(2)` call.
     public var chunkSize = 1 << 20
     /// Rows handed over per batch.
     public var batchRows = 8192
 
     public init(
-        name: String, namespace: String, path: String, format: DelimitedParser.Format = .tsv, header: Bool,
-        keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2)
+        name: String, namespace: String, path: String, format: FileFormat = .tsv, header: Bool,
+        keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
+        keyField: String = "id", nameField: String = "name"
     ) {
         self.name = name
         self.namespace = namespace
@@ -36,6 +40,8 @@ public struct FileSource: Source {
         self.header = header
         self.keyColumn = keyColumn
         self.nameColumn = nameColumn
+        self.keyField = keyField
+        self.nameField = nameField
     }
 
     public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
@@ -49,7 +55,12 @@ public struct FileSource: Source {
         }
         defer { close(fd) }
 
-        var parser = DelimitedParser(format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn)
+        var parser: FileParser =
+            switch format {
+            case .tsv: .delimited(DelimitedParser(format: .tsv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
+            case .csv: .delimited(DelimitedParser(format: .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
+            case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField))
+            }
         var batch = RowBatch(reservingBytes: chunkSize, rows: batchRows)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }

@@ -222,7 +222,8 @@ let userSource = """
     }
 
     @Test(arguments: [
-        ("format = \"xml\"\n", "source[1].format", "expected one of 'tsv', 'csv', got 'xml'"),
+        ("format = \"xml\"\n", "source[1].format", "expected one of 'tsv', 'csv', 'ndjson', got 'xml'"),
+        ("key_field = \"\"\nformat = \"ndjson\"\n", "source[1].key_field", "expected a non-empty string, got ''"),
         ("key_column = 0\n", "source[1].key_column", "expected a column number from 1, got 0"),
         ("name_column = \"name\"\n", "source[1].name_column", "a column given by name ('name') needs header = true"),
         ("key_column = true\n", "source[1].key_column", "expected a column number or a header name, got a boolean"),
@@ -231,6 +232,19 @@ let userSource = """
         let error = try #require(configurationError(userSource + extra))
         #expect(error.key == key)
         #expect(error.message == message)
+    }
+
+    @Test func ndjsonTakesFieldsNotColumns() throws {
+        let file = try source("format = \"ndjson\"\nkey_field = \"user_id\"\nname_field = \"display\"\n")
+        #expect(file.format == .ndjson)
+        #expect(file.keyField == "user_id")
+        #expect(file.nameField == "display")
+        let mixed = try #require(configurationError(userSource + "format = \"ndjson\"\nkey_column = 2\n"))
+        #expect(mixed.code == .unknownKey)
+        #expect(mixed.key == "source[1].key_column")
+        #expect(mixed.message == "not a key of format 'ndjson'")
+        let other = try #require(configurationError(userSource + "key_field = \"id\"\n"))
+        #expect(other.message == "not a key of format 'tsv'")
     }
 
     @Test func theFingerprintChangesWithTheFormatAndColumns() throws {

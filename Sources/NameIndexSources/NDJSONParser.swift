@@ -1,0 +1,363 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NameIndexCore
+
+/// Turns newline-delimited JSON into rows, fed in chunks of any size.
+///
+/// Each line is one JSON object; the key and the name are its top-level
+/// members `keyField` and `nameField`. A string value is used unescaped
+/// (`\uXXXX` and surrogate pairs become UTF-8); a number is used as written
+/// (`42`, `-7`, `1.5e3`). A member that is missing or `null`, or an empty
+/// string, skips the row as empty; a line that is not a JSON object, or whose
+/// key or name is `true`, `false`, an object or an array, as malformed; a key
+/// or name that is not UTF-8 (or holds a lone surrogate) as invalid. Each is
+/// counted and none stops the parse. Blank lines are ignored; other members
+/// are skipped without being decoded.
+public struct NDJSONParser {
+    private let keyField: [UInt8]
+    private let nameField: [UInt8]
+    private var lines = LineSplitter()
+    private var scratch: [UInt8] = []
+
+    public init(keyField: String = "id", nameField: String = "name") {
+        self.keyField = Array(keyField.utf8)
+        self.nameField = Array(nameField.utf8)
+    }
+
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into batch: inout RowBatch) {
+        var splitter = lines
+        splitter.feed(chunk) { line in self.line(line, into: &batch) }
+        lines = splitter
+    }
+
+    public mutating func finish(into batch: inout RowBatch) {
+        var splitter = lines
+        splitter.finish { line in self.line(line, into: &batch) }
+        lines = splitter
+    }
+
+    private mutating func line(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) {
+        var line = raw
+        if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+        scratch.removeAll(keepingCapacity: true)
+        var scanner = JSONScanner(bytes: line, scratch: scratch)
+        let outcome = scanner.members(keyField, nameField)
+        scratch = scanner.scratch
+        switch outcome {
+        case .malformed:
+            batch.skipped.malformed += 1
+        case .invalidUTF8:
+            batch.skipped.invalidUTF8 += 1
+        case .found(let key, let name):
+            guard let key, let name else {
+                batch.skipped.empty += 1
+                return
+            }
+            scratch.withUnsafeBytes { decoded in
+                let keyBytes = key.bytes(line, decoded)
+                let nameBytes = name.bytes(line, decoded)
+                if keyBytes.isEmpty || nameBytes.isEmpty {
+                    batch.skipped.empty += 1
+                } else if !UTF8Validation.isValid(keyBytes) || !UTF8Validation.isValid(nameBytes) {
+                    batch.skipped.invalidUTF8 += 1
+                } else {
+                    batch.append(key: keyBytes, name: nameBytes)
+                }
+            }
+        }
+    }
+}
+
+/// Splits a byte stream at LF into lines, carrying a partial line between chunks.
+struct LineSplitter {
+    private var carry: [UInt8] = []
+    private var first = true
+
+    mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
+        var start = 0
+        let n = chunk.count
+        while start < n, let hit = memchr(base + start, 0x0A, n - start) {
+            let end = base.distance(to: UnsafeRawPointer(hit))
+            let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
+            start = end + 1
+            if carry.isEmpty {
+                emit(piece, body)
+            } else {
+                carry.append(contentsOf: piece)
+                let joined = carry
+                carry.removeAll(keepingCapacity: true)
+                joined.withUnsafeBytes { emit($0, body) }
+            }
+        }
+        if start < n { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<n])) }
+    }
+
+    mutating func finish(_ body: (UnsafeRawBufferPointer) -> Void) {
+        guard !carry.isEmpty else { return }
+        let rest = carry
+        carry.removeAll()
+        rest.withUnsafeBytes { emit($0, body) }
+    }
+
+    private mutating func emit(_ line: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        if first {
+            first = false
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { return body(UnsafeRawBufferPointer(rebasing: line.dropFirst(3))) }
+        }
+        body(line)
+    }
+}
+
+/// Reads one JSON object from a line, far enough to pull out two members.
+struct JSONScanner {
+    enum Value {
+        case inLine(Range<Int>)
+        case decoded(Range<Int>)
+
+        func bytes(_ line: UnsafeRawBufferPointer, _ decoded: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            switch self {
+            case .inLine(let r): UnsafeRawBufferPointer(rebasing: line[r])
+            case .decoded(let r): UnsafeRawBufferPointer(rebasing: decoded[r])
+            }
+        }
+    }
+
+    enum Outcome {
+        /// The two members' values; nil for missing or null.
+        case found(Value?, Value?)
+        case malformed
+        case invalidUTF8
+    }
+
+    private struct Failure: Error {
+        let invalidUTF8: Bool
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    var scratch: [UInt8]
+    private var position = 0
+
+    init(bytes: UnsafeRawBufferPointer, scratch: [UInt8]) {
+        self.bytes = bytes
+        self.scratch = scratch
+    }
+
+    mutating func members(_ first: [UInt8], _ second: [UInt8]) -> Outcome {
+        do {
+            var a: Value?
+            var b: Value?
+            var seenA = false
+            var seenB = false
+            skipSpace()
+            try expect(0x7B)  // {
+            skipSpace()
+            if peek() == 0x7D {
+                position += 1
+            } else {
+                while true {
+                    skipSpace()
+                    let member = try string()
+                    let isA = !seenA && matches(member, first)
+                    let isB = !seenB && matches(member, second)
+                    skipSpace()
+                    try expect(0x3A)  // :
+                    skipSpace()
+                    if isA || isB {
+                        let value = try scalar()
+                        if isA { a = value; seenA = true }
+                        if isB { b = value; seenB = true }
+                    } else {
+                        try skipValue()
+                    }
+                    skipSpace()
+                    if peek() == 0x2C { position += 1; continue }
+                    try expect(0x7D)  // }
+                    break
+                }
+            }
+            skipSpace()
+            guard position == bytes.count else { return .malformed }
+            return .found(a, b)
+        } catch let failure as Failure {
+            return failure.invalidUTF8 ? .invalidUTF8 : .malformed
+        } catch {
+            return .malformed
+        }
+    }
+
+    /// Whether a member name equals `wanted`, without copying it.
+    private func matches(_ name: Value, _ wanted: [UInt8]) -> Bool {
+        switch name {
+        case .inLine(let r): UnsafeRawBufferPointer(rebasing: bytes[r]).elementsEqual(wanted)
+        case .decoded(let r): scratch[r].elementsEqual(wanted)
+        }
+    }
+
+    private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    private mutating func skipSpace() {
+        while let c = peek(), c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A { position += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard peek() == byte else { throw Failure(invalidUTF8: false) }
+        position += 1
+    }
+
+    /// A string, a number or null (nil); anything else is malformed for a key or name.
+    private mutating func scalar() throws -> Value? {
+        switch peek() {
+        case 0x22: return try string()
+        case 0x6E:  // null
+            try literal("null")
+            return nil
+        case let c? where c == 0x2D || (c >= 0x30 && c <= 0x39): return try number()
+        default: throw Failure(invalidUTF8: false)
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let expected = UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard position + expected.count <= bytes.count,
+            UnsafeRawBufferPointer(rebasing: bytes[position..<position + expected.count]).elementsEqual(expected)
+        else { throw Failure(invalidUTF8: false) }
+        position += expected.count
+    }
+
+    /// A JSON number, by its grammar; its text is the value.
+    private mutating func number() throws -> Value {
+        let start = position
+        if peek() == 0x2D { position += 1 }
+        guard let lead = peek(), lead >= 0x30, lead <= 0x39 else { throw Failure(invalidUTF8: false) }
+        position += 1
+        if lead != 0x30 { digits() }
+        if peek() == 0x2E {
+            position += 1
+            guard digits() > 0 else { throw Failure(invalidUTF8: false) }
+        }
+        if peek() == 0x65 || peek() == 0x45 {
+            position += 1
+            if peek() == 0x2B || peek() == 0x2D { position += 1 }
+            guard digits() > 0 else { throw Failure(invalidUTF8: false) }
+        }
+        return .inLine(start..<position)
+    }
+
+    @discardableResult
+    private mutating func digits() -> Int {
+        let start = position
+        while let c = peek(), c >= 0x30, c <= 0x39 { position += 1 }
+        return position - start
+    }
+
+    /// A string; its bytes in the line when it has no escapes, else decoded into `scratch`.
+    private mutating func string() throws -> Value {
+        try expect(0x22)
+        let start = position
+        var decodedStart: Int?
+        var segment = start
+        while true {
+            guard let c = peek() else { throw Failure(invalidUTF8: false) }
+            if c == 0x22 { break }
+            if c < 0x20 { throw Failure(invalidUTF8: false) }  // raw control characters are not allowed
+            if c != 0x5C {
+                position += 1
+                continue
+            }
+            if decodedStart == nil { decodedStart = scratch.count }
+            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[segment..<position]))
+            position += 1
+            guard let escape = peek() else { throw Failure(invalidUTF8: false) }
+            position += 1
+            switch escape {
+            case 0x22, 0x5C, 0x2F: scratch.append(escape)
+            case 0x62: scratch.append(0x08)
+            case 0x66: scratch.append(0x0C)
+            case 0x6E: scratch.append(0x0A)
+            case 0x72: scratch.append(0x0D)
+            case 0x74: scratch.append(0x09)
+            case 0x75: try unicodeEscape()
+            default: throw Failure(invalidUTF8: false)
+            }
+            segment = position
+        }
+        defer { position += 1 }  // the closing quote
+        guard let decodedStart else { return .inLine(start..<position) }
+        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[segment..<position]))
+        return .decoded(decodedStart..<scratch.count)
+    }
+
+    /// `\uXXXX`, with a following `\uXXXX` low surrogate when it is a high one; appended as UTF-8.
+    private mutating func unicodeEscape() throws {
+        var scalar = try hex4()
+        if (0xD800..<0xDC00).contains(scalar) {
+            guard position + 6 <= bytes.count, bytes[position] == 0x5C, bytes[position + 1] == 0x75 else {
+                throw Failure(invalidUTF8: true)  // a lone high surrogate
+            }
+            position += 2
+            let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw Failure(invalidUTF8: true) }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00..<0xE000).contains(scalar) {
+            throw Failure(invalidUTF8: true)  // a lone low surrogate
+        }
+        scratch.append(contentsOf: String(Unicode.Scalar(scalar)!).utf8)
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard position + 4 <= bytes.count else { throw Failure(invalidUTF8: false) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[position]
+            let digit: UInt32
+            switch c {
+            case 0x30...0x39: digit = UInt32(c - 0x30)
+            case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+            default: throw Failure(invalidUTF8: false)
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    /// Skips any value, nested ones included, checking only its structure.
+    private mutating func skipValue() throws {
+        switch peek() {
+        case 0x22: _ = try string()
+        case 0x7B, 0x5B:
+            let open = peek()!
+            let close: UInt8 = open == 0x7B ? 0x7D : 0x5D
+            position += 1
+            skipSpace()
+            if peek() == close {
+                position += 1
+                return
+            }
+            while true {
+                skipSpace()
+                if open == 0x7B {
+                    _ = try string()
+                    skipSpace()
+                    try expect(0x3A)
+                    skipSpace()
+                }
+                try skipValue()
+                skipSpace()
+                if peek() == 0x2C { position += 1; continue }
+                try expect(close)
+                return
+            }
+        case 0x74: try literal("true")
+        case 0x66: try literal("false")
+        case 0x6E: try literal("null")
+        default: _ = try number()
+        }
+    }
+}
