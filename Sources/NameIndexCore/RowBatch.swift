@@ -35,6 +35,20 @@ public struct RowBatch: Sendable {
         rows.append(Row(keyStart: keyStart, keyCount: key.count, nameStart: nameStart, nameCount: name.count))
     }
 
+    /// Appends a row if it may be loaded, or counts why not: an empty key or
+    /// name as `empty`, a key or name that is not UTF-8 as `invalidUTF8`.
+    ///
+    /// Every source applies its rows through this, so the rule is the same everywhere.
+    public mutating func appendIfValid(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        if key.isEmpty || name.isEmpty {
+            skipped.empty += 1
+        } else if !UTF8Validation.isValid(key) || !UTF8Validation.isValid(name) {
+            skipped.invalidUTF8 += 1
+        } else {
+            append(key: key, name: name)
+        }
+    }
+
     /// Appends a row given as strings; for tests and small inputs.
     public mutating func append(key: String, name: String) {
         var k = key

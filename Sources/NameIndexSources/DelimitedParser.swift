@@ -62,7 +62,8 @@ public struct DelimitedParser {
     private let nameColumn: Column
     private var keyIndex: Int?
     private var nameIndex: Int?
-    private var firstRecord = true
+    private var lines = LineSplitter()
+    /// CSV: the lines of a record whose quoted field is still open.
     private var carry: [UInt8] = []
     /// Quote characters in `carry`: a CSV record is complete only when even.
     private var carryQuotes = 0
@@ -83,51 +84,44 @@ public struct DelimitedParser {
     ///
     /// - Throws: ``HeaderError`` when the header lacks a column named in the configuration.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
-        guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
-        var lineStart = 0
-        let n = chunk.count
-        while lineStart < n, let hit = memchr(base + lineStart, 0x0A, n - lineStart) {
-            let end = base.distance(to: UnsafeRawPointer(hit))
-            let piece = UnsafeRawBufferPointer(rebasing: chunk[lineStart..<end])
-            lineStart = end + 1
-            if format == .csv {
-                let quotes = Self.countQuotes(piece)
-                if (carryQuotes + quotes) % 2 == 1 {
-                    // Inside a quoted field: the line break belongs to the field.
-                    carry.append(contentsOf: piece)
-                    carry.append(0x0A)
-                    carryQuotes += quotes
-                    continue
-                }
-            }
-            if carry.isEmpty {
-                try record(piece, into: &batch)
-            } else {
-                carry.append(contentsOf: piece)
-                let joined = carry
-                carry.removeAll(keepingCapacity: true)
-                carryQuotes = 0
-                try joined.withUnsafeBytes { try record($0, into: &batch) }
-            }
-        }
-        if lineStart < n {
-            let rest = UnsafeRawBufferPointer(rebasing: chunk[lineStart..<n])
-            carry.append(contentsOf: rest)
-            if format == .csv { carryQuotes += Self.countQuotes(rest) }
-        }
+        var splitter = lines
+        defer { lines = splitter }
+        try splitter.feed(chunk) { line in try physicalLine(line, into: &batch) }
     }
 
     /// Parses whatever is left as the last record (one without a line end).
     public mutating func finish(into batch: inout RowBatch) throws {
-        guard !carry.isEmpty else { return }
-        let rest = carry
-        carry.removeAll()
-        carryQuotes = 0
-        try rest.withUnsafeBytes { try record($0, into: &batch) }
+        var splitter = lines
+        defer { lines = splitter }
+        try splitter.finish { line in try physicalLine(line, into: &batch) }
+        if !carry.isEmpty {
+            // A quoted field never closed: the rest is one malformed record.
+            let rest = carry
+            carry.removeAll()
+            carryQuotes = 0
+            try rest.withUnsafeBytes { try record($0, into: &batch) }
+        }
     }
 
     /// Bytes held back waiting for the end of their record.
     public var bufferedByteCount: Int { carry.count }
+
+    /// One line as the splitter cut it; in CSV, lines are joined while a quoted field is open.
+    private mutating func physicalLine(_ line: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
+        guard format == .csv else { return try record(line, into: &batch) }
+        let quotes = Self.countQuotes(line)
+        if carry.isEmpty && quotes % 2 == 0 { return try record(line, into: &batch) }
+        carry.append(contentsOf: line)
+        carryQuotes += quotes
+        if carryQuotes % 2 == 1 {
+            carry.append(0x0A)  // the line break belongs to the open field
+            return
+        }
+        let joined = carry
+        carry.removeAll(keepingCapacity: true)
+        carryQuotes = 0
+        try joined.withUnsafeBytes { try record($0, into: &batch) }
+    }
 
     private static func countQuotes(_ bytes: UnsafeRawBufferPointer) -> Int {
         var count = 0
@@ -137,10 +131,6 @@ public struct DelimitedParser {
 
     private mutating func record(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
         var line = raw
-        if firstRecord {
-            firstRecord = false
-            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeRawBufferPointer(rebasing: line.dropFirst(3)) }
-        }
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         if pendingHeader {
             pendingHeader = false
@@ -155,15 +145,7 @@ public struct DelimitedParser {
             return
         }
         scratch.withUnsafeBytes { unescaped in
-            let keyBytes = key.bytes(line, unescaped)
-            let nameBytes = name.bytes(line, unescaped)
-            if keyBytes.isEmpty || nameBytes.isEmpty {
-                batch.skipped.empty += 1
-            } else if !UTF8Validation.isValid(keyBytes) || !UTF8Validation.isValid(nameBytes) {
-                batch.skipped.invalidUTF8 += 1
-            } else {
-                batch.append(key: keyBytes, name: nameBytes)
-            }
+            batch.appendIfValid(key: key.bytes(line, unescaped), name: name.bytes(line, unescaped))
         }
     }
 

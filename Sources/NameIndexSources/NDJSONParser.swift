@@ -58,58 +58,9 @@ public struct NDJSONParser {
                 return
             }
             scratch.withUnsafeBytes { decoded in
-                let keyBytes = key.bytes(line, decoded)
-                let nameBytes = name.bytes(line, decoded)
-                if keyBytes.isEmpty || nameBytes.isEmpty {
-                    batch.skipped.empty += 1
-                } else if !UTF8Validation.isValid(keyBytes) || !UTF8Validation.isValid(nameBytes) {
-                    batch.skipped.invalidUTF8 += 1
-                } else {
-                    batch.append(key: keyBytes, name: nameBytes)
-                }
+                batch.appendIfValid(key: key.bytes(line, decoded), name: name.bytes(line, decoded))
             }
         }
-    }
-}
-
-/// Splits a byte stream at LF into lines, carrying a partial line between chunks.
-struct LineSplitter {
-    private var carry: [UInt8] = []
-    private var first = true
-
-    mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
-        guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
-        var start = 0
-        let n = chunk.count
-        while start < n, let hit = memchr(base + start, 0x0A, n - start) {
-            let end = base.distance(to: UnsafeRawPointer(hit))
-            let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
-            start = end + 1
-            if carry.isEmpty {
-                emit(piece, body)
-            } else {
-                carry.append(contentsOf: piece)
-                let joined = carry
-                carry.removeAll(keepingCapacity: true)
-                joined.withUnsafeBytes { emit($0, body) }
-            }
-        }
-        if start < n { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<n])) }
-    }
-
-    mutating func finish(_ body: (UnsafeRawBufferPointer) -> Void) {
-        guard !carry.isEmpty else { return }
-        let rest = carry
-        carry.removeAll()
-        rest.withUnsafeBytes { emit($0, body) }
-    }
-
-    private mutating func emit(_ line: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
-        if first {
-            first = false
-            if line.starts(with: [0xEF, 0xBB, 0xBF]) { return body(UnsafeRawBufferPointer(rebasing: line.dropFirst(3))) }
-        }
-        body(line)
     }
 }
 
