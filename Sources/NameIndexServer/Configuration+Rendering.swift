@@ -20,6 +20,9 @@ extension Configuration {
             lines.append("name = \(quoted(source.name))")
             lines.append("namespace = \(quoted(source.namespace))")
             lines.append("kind = \(quoted(source.kind.rawValue))")
+            lines.append("min_rows = \(source.guards.minRows)")
+            if let shrink = source.guards.maxShrink { lines.append("max_shrink = \(quoted(percent(shrink)))") }
+            lines.append("on_failure = \(quoted(source.guards.onFailure.rawValue))")
             switch source.settings {
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")
@@ -35,6 +38,11 @@ extension Configuration {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func percent(_ fraction: Double) -> String {
+        let value = fraction * 100
+        return value.rounded() == value ? "\(Int(value))%" : "\(value)%"
     }
 
     private func column(_ column: DelimitedParser.Column) -> String {

@@ -23,18 +23,44 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// Checks a source's fresh rows must pass before they replace its previous ones.
+    public struct Guards: Sendable, Equatable {
+        /// What a failed source does to the reload (`on_failure`).
+        public enum OnFailure: String, Sendable, CaseIterable {
+            /// Keep the source's previous rows (stale); the other sources load.
+            case keep
+            /// Fail the whole reload; the previous generation keeps serving.
+            case fail
+        }
+
+        /// `min_rows`: fewer rows than this fails the source (default 0).
+        public var minRows: Int
+        /// `max_shrink`: a fraction (0.2 for "20%"); more rows lost than this, against the
+        /// previous generation, fails the source. nil: no limit.
+        public var maxShrink: Double?
+        public var onFailure: OnFailure
+
+        public init(minRows: Int = 0, maxShrink: Double? = nil, onFailure: OnFailure = .keep) {
+            self.minRows = minRows
+            self.maxShrink = maxShrink
+            self.onFailure = onFailure
+        }
+    }
+
     /// One `[[source]]` table.
     public struct Source: Sendable, Equatable {
         public var name: String
         public var namespace: String
         public var settings: Settings
+        public var guards: Guards
         /// The file that defined it.
         public var origin: String
 
-        public init(name: String, namespace: String, settings: Settings, origin: String) {
+        public init(name: String, namespace: String, settings: Settings, guards: Guards = Guards(), origin: String) {
             self.name = name
             self.namespace = namespace
             self.settings = settings
+            self.guards = guards
             self.origin = origin
         }
 

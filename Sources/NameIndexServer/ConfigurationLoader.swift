@@ -106,7 +106,24 @@ public struct ConfigurationLoader: Sendable {
             let known = Configuration.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             throw keys.error(.invalidValue, "kind", "expected one of \(known), got '\(kindName)'")
         }
-        let common: Set<String> = ["name", "namespace", "kind"]
+        let common: Set<String> = ["name", "namespace", "kind", "min_rows", "max_shrink", "on_failure"]
+        var guards = Configuration.Guards()
+        if let value = keys.value("min_rows") {
+            guard let n = value.int, n >= 0 else { throw keys.error(.invalidValue, "min_rows", "expected a whole number from 0") }
+            guards.minRows = n
+        }
+        if let text = try keys.string("max_shrink") {
+            guard text.hasSuffix("%"), let percent = Double(text.dropLast()), percent >= 0, percent <= 100 else {
+                throw keys.error(.invalidValue, "max_shrink", "expected a percentage from \"0%\" to \"100%\", got '\(text)'")
+            }
+            guards.maxShrink = percent / 100
+        }
+        if let text = try keys.string("on_failure") {
+            guard let value = Configuration.Guards.OnFailure(rawValue: text) else {
+                throw keys.error(.invalidValue, "on_failure", "expected 'keep' or 'fail', got '\(text)'")
+            }
+            guards.onFailure = value
+        }
         switch kind {
         case .file:
             try keys.rejectUnknown(
@@ -138,7 +155,7 @@ public struct ConfigurationLoader: Sendable {
                     .init(
                         path: resolved, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
                         keyField: keyField, nameField: nameField)),
-                origin: file)
+                guards: guards, origin: file)
         }
     }
 

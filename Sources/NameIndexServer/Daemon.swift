@@ -34,11 +34,12 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> Servic
     let sources = settings.configuration.sources.map(SourceFactory.makeSource)
     let coordinator = ReloadCoordinator(sources: settings.configuration.sources, startedAtUSec: settings.clock.now())
     var reload = ReloadService(
-        coordinator: coordinator, store: store, loader: IndexLoader(sources: sources, logger: logger),
+        coordinator: coordinator, store: store, loader: IndexLoader(sources: sources, guards: settings.configuration.sources.map(\.guards), logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
     reload.snapshotPath = settings.snapshotPath
     reload.fingerprint = settings.configuration.sourceFingerprint
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
+    reload.failWholeReload = settings.configuration.sources.map { $0.guards.onFailure == .fail }
     let control = ControlServer(
         socketPath: settings.controlSocketPath,
         handler: ControlRequestHandler(store: store, coordinator: coordinator),

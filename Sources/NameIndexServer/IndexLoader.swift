@@ -22,12 +22,29 @@ struct SourceOutcome: Sendable {
 /// serving (stale) instead of vanishing.
 struct IndexLoader: Sendable {
     let sources: [any Source]
+    /// The guards of each source, in the same order.
+    let guards: [Configuration.Guards]
     let logger: Logger
 
     func load(previous: Index?, generation: UInt64, createdAt: UInt64) async -> (Index, [SourceOutcome]) {
         let outcomes = await withTaskGroup(of: (Int, SourceOutcome).self) { group in
             for (position, source) in sources.enumerated() {
-                group.addTask { (position, await fetch(source)) }
+                let earlier = previous?.table(forSource: source.name)?.count
+                let guards = self.guards[position]
+                let generation = previous?.generation ?? 0
+                group.addTask {
+                    var outcome = await fetch(source)
+                    if let rows = outcome.table?.count,
+                        let failure = Self.guardFailure(rows: rows, previous: earlier, of: generation, guards: guards)
+                    {
+                        outcome.table = nil
+                        outcome.error = failure
+                        logger.error(
+                            "Source '\(source.name)' \(failure); keeping its previous rows.",
+                            metadata: ["source": "\(source.name)", "namespace": "\(source.namespace)"])
+                    }
+                    return (position, outcome)
+                }
             }
             var results = [SourceOutcome?](repeating: nil, count: sources.count)
             for await (position, outcome) in group { results[position] = outcome }
@@ -40,6 +57,21 @@ struct IndexLoader: Sendable {
             }
         }
         return (builder.build(), outcomes)
+    }
+
+    /// Why `rows` fails the guards, or nil when they pass.
+    static func guardFailure(rows: Int, previous: Int?, of generation: UInt64, guards: Configuration.Guards) -> String? {
+        if rows < guards.minRows {
+            return "returned \(HumanFormat.count(rows, "row")), fewer than min_rows = \(HumanFormat.count(guards.minRows))"
+        }
+        if let limit = guards.maxShrink, let previous, previous > 0, rows < previous {
+            let shrink = Double(previous - rows) / Double(previous)
+            if shrink > limit {
+                return "returned \(HumanFormat.count(rows, "row")), \(Int((shrink * 100).rounded()))% fewer than the "
+                    + "\(HumanFormat.count(previous)) of generation \(generation) (max_shrink = \(Int((limit * 100).rounded()))%)"
+            }
+        }
+        return nil
     }
 
     private func fetch(_ source: any Source) async -> SourceOutcome {

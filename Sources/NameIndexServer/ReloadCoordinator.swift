@@ -62,11 +62,40 @@ actor ReloadCoordinator {
         return requested
     }
 
+    /// Source states before the running load, to restore if it is not applied.
+    private var statesBeforeLoad: [IndexInterface.SourceState] = []
+    private var stateBeforeLoad: IndexInterface.DaemonState = .starting
+
     /// Records that a load starts.
     func loadStarted() {
         loading = true
+        stateBeforeLoad = state
+        statesBeforeLoad = sources.map(\.state)
         state = state == .starting || state == .loading ? .loading : .reloading
         for i in sources.indices { sources[i].state = .loading }
+    }
+
+    /// Records a load that was not applied (a source with `on_failure = "fail"` failed):
+    /// every source keeps the state it had, the failed ones with their new error.
+    @discardableResult
+    func loadAborted(outcomes: [SourceOutcome], reason: String, generation: UInt64, at now: UInt64) -> Outcome {
+        loading = false
+        requested = false
+        state = stateBeforeLoad
+        var failed: [String] = []
+        for (i, outcome) in zip(sources.indices, outcomes) {
+            sources[i].state = i < statesBeforeLoad.count ? statesBeforeLoad[i] : .pending
+            sources[i].lastDurationUSec = outcome.duration.microseconds
+            if let error = outcome.error {
+                failed.append(sources[i].name)
+                sources[i].lastError = error
+                sources[i].lastErrorUSec = now
+                if sources[i].state == .loaded { sources[i].state = .stale }
+            }
+        }
+        let result: Outcome = .failure(.reloadFailed(reason: reason, generation: generation, failedSources: failed))
+        answerWaiters(result)
+        return result
     }
 
     /// Records a finished load, answers every waiter and returns the outcome.

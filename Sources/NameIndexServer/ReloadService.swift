@@ -26,6 +26,8 @@ struct ReloadService: Service {
     var fingerprint: UInt64 = 0
     /// Whether to fetch at once after starting from a snapshot.
     var refreshOnStart = true
+    /// Per source, in order: whether its failure fails the whole reload (`on_failure = "fail"`).
+    var failWholeReload: [Bool] = []
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
@@ -116,6 +118,17 @@ struct ReloadService: Service {
         if Task.isCancelled {
             await coordinator.loadCancelled()
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
+            return
+        }
+        let fatal = zip(outcomes, failWholeReload).filter { $0.0.error != nil && $0.1 }.map(\.0)
+        if let previous, !fatal.isEmpty {
+            // on_failure = "fail": nothing of this load is applied; the previous generation keeps serving.
+            let reason =
+                "Failed to fetch " + fatal.map { "source '\($0.source)': \($0.error ?? "")" }.joined(separator: "; ")
+                + "; the reload was not applied (on_failure = fail) and generation \(previous.generation) keeps serving"
+            await coordinator.loadAborted(outcomes: outcomes, reason: reason, generation: previous.generation, at: clock.now())
+            logger.error("\(reason).", metadata: ["generation": "\(previous.generation)"])
+            notifier.notify(.ready, .status(Self.summary(index: previous, failed: fatal.count)))
             return
         }
         store.swap(index)
