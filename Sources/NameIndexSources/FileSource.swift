@@ -44,17 +44,47 @@ public struct FileSource: Source {
         self.nameField = nameField
     }
 
+    /// Whether `path` is a glob pattern rather than one file.
+    public var isGlob: Bool { path.contains(where: { "*?[".contains($0) }) }
+
     public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
         precondition(partition == .whole, "file sources are not partitioned yet")
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let files = try isGlob ? Self.expand(path) : [path]
+        for file in files {
+            try await readFile(file, deliver: deliver)
+        }
+    }
+
+    /// The files matching `pattern`, sorted by name.
+    ///
+    /// - Throws: ``SourceError`` with `notFound` when nothing matches: a source
+    ///   that suddenly has no files is an error, not an empty table.
+    static func expand(_ pattern: String) throws -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        let status = glob(pattern, 0, nil, &result)
+        if status == GLOB_NOMATCH {
+            throw SourceError(code: .notFound, message: "No file matches '\(pattern)'")
+        }
+        guard status == 0 else {
+            throw SourceError(code: .io, message: "Failed to list the files matching '\(pattern)' (glob error \(status))")
+        }
+        var files: [String] = []
+        for i in 0..<Int(result.gl_pathc) {
+            if let path = result.gl_pathv[i] { files.append(String(cString: path)) }
+        }
+        return files.sorted()
+    }
+
+    private func readFile(_ file: String, deliver: (RowBatch) async throws -> Void) async throws {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             let code = errno
             throw SourceError(
                 code: code == ENOENT ? .notFound : code == EACCES ? .permissionDenied : .io,
-                message: "Failed to open '\(path)': \(String(cString: strerror(code)))")
+                message: "Failed to open '\(file)': \(String(cString: strerror(code)))")
         }
         defer { close(fd) }
-
         var parser: FileParser =
             switch format {
             case .tsv: .delimited(DelimitedParser(format: .tsv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
@@ -70,13 +100,13 @@ public struct FileSource: Source {
             if got < 0 {
                 let code = errno
                 if code == EINTR { continue }
-                throw SourceError(code: .io, message: "Failed to read '\(path)': \(String(cString: strerror(code)))")
+                throw SourceError(code: .io, message: "Failed to read '\(file)': \(String(cString: strerror(code)))")
             }
             if got == 0 { break }
             do {
                 try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got]), into: &batch)
             } catch let error as DelimitedParser.HeaderError {
-                throw SourceError(code: .invalidConfiguration, message: "'\(path)': \(error)", underlying: error)
+                throw SourceError(code: .invalidConfiguration, message: "'\(file)': \(error)", underlying: error)
             }
             if batch.count >= batchRows {
                 try await deliver(batch)
