@@ -13,6 +13,7 @@ extension Configuration {
         lines.append("runtime_directory = \(quoted(runtimeDirectory))")
         lines.append("state_directory = \(quoted(stateDirectory))")
         lines.append("refresh_on_start = \(daemon.refreshOnStart ?? true)")
+        if let n = daemon.maxParallelFetches { lines.append("max_parallel_fetches = \(n)") }
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")
@@ -23,6 +24,10 @@ extension Configuration {
             lines.append("min_rows = \(source.guards.minRows)")
             if let shrink = source.guards.maxShrink { lines.append("max_shrink = \(quoted(percent(shrink)))") }
             lines.append("on_failure = \(quoted(source.guards.onFailure.rawValue))")
+            lines.append("timeout = \(quoted(TimeSpan.format(source.fetch.timeout)))")
+            lines.append("stall_timeout = \(quoted(TimeSpan.format(source.fetch.stallTimeout)))")
+            lines.append("retries = \(source.fetch.retries)")
+            lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
             switch source.settings {
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")

@@ -15,11 +15,17 @@ public struct Configuration: Sendable, Equatable {
         /// Whether a daemon that starts from a snapshot fetches the sources at once
         /// (`refresh_on_start`, default true).
         public var refreshOnStart: Bool?
+        /// At most this many fetches run at once (`max_parallel_fetches`); nil: twice the cores.
+        public var maxParallelFetches: Int?
 
-        public init(runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil) {
+        public init(
+            runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil,
+            maxParallelFetches: Int? = nil
+        ) {
             self.runtimeDirectory = runtimeDirectory
             self.stateDirectory = stateDirectory
             self.refreshOnStart = refreshOnStart
+            self.maxParallelFetches = maxParallelFetches
         }
     }
 
@@ -53,14 +59,19 @@ public struct Configuration: Sendable, Equatable {
         public var namespace: String
         public var settings: Settings
         public var guards: Guards
+        public var fetch: FetchPolicy
         /// The file that defined it.
         public var origin: String
 
-        public init(name: String, namespace: String, settings: Settings, guards: Guards = Guards(), origin: String) {
+        public init(
+            name: String, namespace: String, settings: Settings, guards: Guards = Guards(), fetch: FetchPolicy = FetchPolicy(),
+            origin: String
+        ) {
             self.name = name
             self.namespace = namespace
             self.settings = settings
             self.guards = guards
+            self.fetch = fetch
             self.origin = origin
         }
 

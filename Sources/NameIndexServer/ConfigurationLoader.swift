@@ -39,10 +39,16 @@ public struct ConfigurationLoader: Sendable {
         try reader.rejectUnknown(allowed: ["daemon", "source"])
         if let daemon = try reader.table("daemon") {
             let keys = TableReader(table: daemon, file: file, path: "daemon")
-            try keys.rejectUnknown(allowed: ["runtime_directory", "state_directory", "refresh_on_start"])
+            try keys.rejectUnknown(allowed: ["runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches"])
             if let value = try keys.absolutePath("runtime_directory") { configuration.daemon.runtimeDirectory = value }
             if let value = try keys.absolutePath("state_directory") { configuration.daemon.stateDirectory = value }
             if let value = try keys.bool("refresh_on_start") { configuration.daemon.refreshOnStart = value }
+            if let value = keys.value("max_parallel_fetches") {
+                guard let n = value.int, n >= 1 else {
+                    throw keys.error(.invalidValue, "max_parallel_fetches", "expected a whole number from 1")
+                }
+                configuration.daemon.maxParallelFetches = n
+            }
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
         for (position, sourceTable) in try reader.tables("source").enumerated() {
@@ -106,7 +112,18 @@ public struct ConfigurationLoader: Sendable {
             let known = Configuration.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             throw keys.error(.invalidValue, "kind", "expected one of \(known), got '\(kindName)'")
         }
-        let common: Set<String> = ["name", "namespace", "kind", "min_rows", "max_shrink", "on_failure"]
+        let common: Set<String> = [
+            "name", "namespace", "kind", "min_rows", "max_shrink", "on_failure", "timeout", "stall_timeout", "retries",
+            "retry_delay",
+        ]
+        var fetch = FetchPolicy()
+        if let value = try keys.timeSpan("timeout") { fetch.timeout = value }
+        if let value = try keys.timeSpan("stall_timeout") { fetch.stallTimeout = value }
+        if let value = try keys.timeSpan("retry_delay", allowZero: true) { fetch.retryDelay = value }
+        if let value = keys.value("retries") {
+            guard let n = value.int, n >= 0, n <= 100 else { throw keys.error(.invalidValue, "retries", "expected a whole number from 0 to 100") }
+            fetch.retries = n
+        }
         var guards = Configuration.Guards()
         if let value = keys.value("min_rows") {
             guard let n = value.int, n >= 0 else { throw keys.error(.invalidValue, "min_rows", "expected a whole number from 0") }
@@ -155,7 +172,7 @@ public struct ConfigurationLoader: Sendable {
                     .init(
                         path: resolved, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
                         keyField: keyField, nameField: nameField)),
-                guards: guards, origin: file)
+                guards: guards, fetch: fetch, origin: file)
         }
     }
 
@@ -202,6 +219,15 @@ struct TableReader {
     func requiredString(_ key: String) throws -> String {
         guard let value = try string(key) else { throw error(.missingKey, key, "missing required key (a string)") }
         return value
+    }
+
+    /// A duration in systemd's notation (`30s`, `10min`, `1min 30s`).
+    func timeSpan(_ key: String, allowZero: Bool = false) throws -> Duration? {
+        guard let text = try string(key) else { return nil }
+        guard let duration = TimeSpan.parse(text), allowZero || duration > .zero else {
+            throw error(.invalidValue, key, "expected a time span such as \"30s\", \"10min\" or \"1min 30s\", got '\(text)'")
+        }
+        return duration
     }
 
     func nonEmptyString(_ key: String) throws -> String? {

@@ -1,9 +1,15 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import NameIndexCore
 import ServiceLifecycle
 import Systemd
+
+/// Facts about the machine.
+enum System {
+    static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
 
 /// Everything the daemon needs to run, decided before it starts.
 public struct DaemonSettings: Sendable {
@@ -34,7 +40,14 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> Servic
     let sources = settings.configuration.sources.map(SourceFactory.makeSource)
     let coordinator = ReloadCoordinator(sources: settings.configuration.sources, startedAtUSec: settings.clock.now())
     var reload = ReloadService(
-        coordinator: coordinator, store: store, loader: IndexLoader(sources: sources, guards: settings.configuration.sources.map(\.guards), logger: logger),
+        coordinator: coordinator, store: store, loader: IndexLoader(
+            sources: sources, guards: settings.configuration.sources.map(\.guards),
+            policies: settings.configuration.sources.map(\.fetch),
+            runner: FetchRunner(
+                limiter: ConcurrencyLimiter(
+                    limit: settings.configuration.daemon.maxParallelFetches ?? 2 * System.coreCount),
+                logger: logger),
+            logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
     reload.snapshotPath = settings.snapshotPath
     reload.fingerprint = settings.configuration.sourceFingerprint

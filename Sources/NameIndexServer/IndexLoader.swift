@@ -24,6 +24,9 @@ struct IndexLoader: Sendable {
     let sources: [any Source]
     /// The guards of each source, in the same order.
     let guards: [Configuration.Guards]
+    /// The fetch policy of each source, in the same order.
+    let policies: [FetchPolicy]
+    let runner: FetchRunner
     let logger: Logger
 
     func load(previous: Index?, generation: UInt64, createdAt: UInt64) async -> (Index, [SourceOutcome]) {
@@ -31,9 +34,10 @@ struct IndexLoader: Sendable {
             for (position, source) in sources.enumerated() {
                 let earlier = previous?.table(forSource: source.name)?.count
                 let guards = self.guards[position]
+                let policy = self.policies[position]
                 let generation = previous?.generation ?? 0
                 group.addTask {
-                    var outcome = await fetch(source)
+                    var outcome = await fetch(source, policy: policy)
                     if let rows = outcome.table?.count,
                         let failure = Self.guardFailure(rows: rows, previous: earlier, of: generation, guards: guards)
                     {
@@ -74,33 +78,12 @@ struct IndexLoader: Sendable {
         return nil
     }
 
-    private func fetch(_ source: any Source) async -> SourceOutcome {
-        var logger = logger
-        logger[metadataKey: "source"] = "\(source.name)"
-        logger[metadataKey: "namespace"] = "\(source.namespace)"
-        let clock = ContinuousClock()
-        let start = clock.now
-        let builder = KeyTableBuilder()
-        var outcome = SourceOutcome(source: source.name)
-        do {
-            var skipped = SkipCounts()
-            try await source.fetch(.whole) { batch in
-                try builder.add(batch)
-                skipped += batch.skipped
-            }
-            outcome.skipped = skipped
-            outcome.table = builder.build()
-            outcome.duration = clock.now - start
+    private func fetch(_ source: any Source, policy: FetchPolicy) async -> SourceOutcome {
+        let outcome = await runner.fetch(source, policy: policy)
+        if let table = outcome.table {
             logger.info(
-                "Fetched source '\(source.name)': \(HumanFormat.count(outcome.table!.count, "row")), \(HumanFormat.count(skipped.total, "row")) skipped, \(HumanFormat.count(outcome.table!.duplicates, "duplicate key")) in \(HumanFormat.duration(microseconds: outcome.duration.microseconds)).",
-                metadata: ["rows": "\(outcome.table!.count)"])
-        } catch is CancellationError {
-            outcome.error = "cancelled"
-            outcome.duration = clock.now - start
-        } catch {
-            outcome.error = "\(error)"
-            outcome.duration = clock.now - start
-            logger.error("Failed to fetch source '\(source.name)': \(error)")
+                "Fetched source '\(source.name)': \(HumanFormat.count(table.count, "row")), \(HumanFormat.count(outcome.skipped.total, "row")) skipped, \(HumanFormat.count(table.duplicates, "duplicate key")) in \(HumanFormat.duration(microseconds: outcome.duration.microseconds)).",
+                metadata: ["source": "\(source.name)", "namespace": "\(source.namespace)", "rows": "\(table.count)"])
         }
         return outcome
     }

@@ -1,0 +1,166 @@
+import Logging
+import NameIndexCore
+import NameIndexProtocol
+import NameIndexSources
+import Synchronization
+
+/// How one source is fetched: its deadline, stall detector and retries.
+public struct FetchPolicy: Sendable, Equatable {
+    /// `timeout`: an attempt that takes longer fails (default 10 min).
+    public var timeout: Duration
+    /// `stall_timeout`: an attempt that delivers no rows for this long fails (default 5 min).
+    public var stallTimeout: Duration
+    /// `retries`: failed attempts tried again (default 2), after `retry_delay`
+    /// doubling each time (capped at 5 min), with jitter.
+    public var retries: Int
+    public var retryDelay: Duration
+
+    public init(
+        timeout: Duration = .seconds(600), stallTimeout: Duration = .seconds(300), retries: Int = 2,
+        retryDelay: Duration = .seconds(1)
+    ) {
+        self.timeout = timeout
+        self.stallTimeout = stallTimeout
+        self.retries = retries
+        self.retryDelay = retryDelay
+    }
+
+    /// The pause before attempt `attempt + 1` (attempt counts from 1): `retryDelay × 2^(attempt-1)`,
+    /// capped at 5 min, scaled by a `jitter` from 0.5 to 1 so that sources and hosts spread out.
+    func backoff(after attempt: Int, jitter: Double) -> Duration {
+        let base = Double(retryDelay.microseconds) * Double(1 << min(attempt - 1, 20))
+        let capped = min(base, 300_000_000)
+        return .microseconds(Int64(capped * min(1, max(0.5, jitter))))
+    }
+}
+
+/// When an attempt last delivered rows, shared between it and its stall detector.
+private final class ProgressTime: Sendable {
+    private let instant: Mutex<ContinuousClock.Instant>
+    init(_ start: ContinuousClock.Instant) { instant = Mutex(start) }
+    func get() -> ContinuousClock.Instant { instant.withLock { $0 } }
+    func set(_ value: ContinuousClock.Instant) { instant.withLock { $0 = value } }
+}
+
+/// Bounds how many fetches run at once (`max_parallel_fetches`).
+actor ConcurrencyLimiter {
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func acquire() async {
+        if running < limit {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            running -= 1
+        } else {
+            waiting.removeFirst().resume()  // the slot passes straight to the next fetch
+        }
+    }
+}
+
+/// Runs a source's fetch under its ``FetchPolicy``, streaming into a fresh
+/// table per attempt, so a failed attempt leaves nothing behind.
+struct FetchRunner: Sendable {
+    let limiter: ConcurrencyLimiter
+    let logger: Logger
+
+    enum AttemptError: Error, CustomStringConvertible {
+        case timedOut(Duration)
+        case stalled(Duration)
+
+        var description: String {
+            switch self {
+            case .timedOut(let d): "timed out after \(TimeSpan.format(d)) (timeout)"
+            case .stalled(let d): "stalled: no rows for \(TimeSpan.format(d)) (stall_timeout)"
+            }
+        }
+    }
+
+    /// Fetches `source`; the outcome has a table, or the last attempt's error.
+    func fetch(_ source: any Source, policy: FetchPolicy) async -> SourceOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcome = SourceOutcome(source: source.name)
+        var logger = logger
+        logger[metadataKey: "source"] = "\(source.name)"
+        logger[metadataKey: "namespace"] = "\(source.namespace)"
+        attempts: for attempt in 1...(policy.retries + 1) {
+            await limiter.acquire()
+            let result: Result<(KeyTable, SkipCounts), any Error>
+            do {
+                result = .success(try await self.attempt(source, policy: policy))
+            } catch {
+                result = .failure(error)
+            }
+            await limiter.release()
+            switch result {
+            case .success(let (table, skipped)):
+                outcome.table = table
+                outcome.skipped = skipped
+                outcome.error = nil
+            case .failure(let error):
+                if Task.isCancelled {
+                    outcome.error = "cancelled"
+                    break attempts
+                }
+                let attempts = attempt == 1 ? "" : " (after \(attempt) attempts)"
+                outcome.error = "\(error)\(attempts)"
+                guard attempt <= policy.retries else {
+                    logger.error("Failed to fetch source '\(source.name)': \(error)\(attempts)")
+                    break attempts
+                }
+                let pause = policy.backoff(after: attempt, jitter: Double.random(in: 0.5...1))
+                logger.warning(
+                    "Failed to fetch source '\(source.name)': \(error); retrying in \(TimeSpan.format(pause)) (attempt \(attempt + 1) of \(policy.retries + 1)).")
+                do { try await Task.sleep(for: pause) } catch {
+                    outcome.error = "cancelled"
+                    break attempts
+                }
+                continue attempts
+            }
+            break attempts
+        }
+        outcome.duration = clock.now - start
+        return outcome
+    }
+
+    /// One attempt, raced against its deadline and its stall detector.
+    private func attempt(_ source: any Source, policy: FetchPolicy) async throws -> (KeyTable, SkipCounts) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let lastProgress = ProgressTime(started)
+        return try await withThrowingTaskGroup(of: (KeyTable, SkipCounts)?.self) { group in
+            group.addTask {
+                let builder = KeyTableBuilder()
+                var skipped = SkipCounts()
+                try await source.fetch(.whole) { batch in
+                    try builder.add(batch)
+                    skipped += batch.skipped
+                    lastProgress.set(clock.now)
+                }
+                return (builder.build(), skipped)
+            }
+            group.addTask {
+                let tick = min(policy.stallTimeout / 4, policy.timeout / 4, .seconds(1))
+                while true {
+                    try await Task.sleep(for: tick)
+                    let now = clock.now
+                    if now - started > policy.timeout { throw AttemptError.timedOut(policy.timeout) }
+                    if now - lastProgress.get() > policy.stallTimeout { throw AttemptError.stalled(policy.stallTimeout) }
+                }
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next() ?? nil else { throw CancellationError() }
+            return result
+        }
+    }
+}
