@@ -23,9 +23,14 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "Systemd", dependencies: ["CSystemd"]),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(name: "CNameIndexShims"),
         .target(name: "NameIndexCore", dependencies: ["CNameIndexShims"]),
-        .target(name: "NameIndexSources", dependencies: ["NameIndexCore"]),
+        .target(name: "NameIndexSources", dependencies: ["NameIndexCore", "CSQLite"]),
         .target(
             name: "NameIndexProtocol",
             dependencies: [
@@ -80,7 +85,7 @@ let package = Package(
             path: "bench/nameindex-bench"
         ),
         .testTarget(name: "NameIndexCoreTests", dependencies: ["NameIndexCore"]),
-        .testTarget(name: "NameIndexSourcesTests", dependencies: ["NameIndexSources", "NameIndexCore"]),
+        .testTarget(name: "NameIndexSourcesTests", dependencies: ["NameIndexSources", "NameIndexCore", "CSQLite"]),
         .testTarget(
             name: "NameIndexProtocolTests",
             dependencies: [

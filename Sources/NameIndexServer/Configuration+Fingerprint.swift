@@ -12,6 +12,8 @@ extension Configuration {
         for source in sources {
             text += "source\0\(source.name)\0\(source.namespace)\0\(source.kind.rawValue)\0"
             switch source.settings {
+            case .sqlite(let sqlite):
+                text += "path\0\(sqlite.path)\0query\0\(sqlite.query)\0"
             case .file(let file):
                 text += "path\0\(file.path)\0format\0\(file.format.rawValue)\0header\0\(file.header)\0"
                 text += "key\0\(file.keyColumn)\0name\0\(file.nameColumn)\0"

@@ -29,6 +29,9 @@ extension Configuration {
             lines.append("retries = \(source.fetch.retries)")
             lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
             switch source.settings {
+            case .sqlite(let sqlite):
+                lines.append("path = \(quoted(sqlite.path))")
+                lines.append("query = \(quoted(sqlite.query))")
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")
                 lines.append("format = \(quoted(file.format.rawValue))")

@@ -81,16 +81,32 @@ public struct Configuration: Sendable, Equatable {
     /// The source kinds this daemon knows.
     public enum Kind: String, Sendable, CaseIterable {
         case file
+        case sqlite
     }
 
     /// The keys of one kind.
     public enum Settings: Sendable, Equatable {
         case file(File)
+        case sqlite(SQLite)
 
         public var kind: Kind {
             switch self {
             case .file: .file
+            case .sqlite: .sqlite
             }
+        }
+    }
+
+    /// Keys of `kind = "sqlite"`.
+    public struct SQLite: Sendable, Equatable {
+        /// Absolute path of the database file.
+        public var path: String
+        /// The query; its first two columns are the key and the name.
+        public var query: String
+
+        public init(path: String, query: String) {
+            self.path = path
+            self.query = query
         }
     }
 

@@ -142,6 +142,18 @@ public struct ConfigurationLoader: Sendable {
             guards.onFailure = value
         }
         switch kind {
+        case .sqlite:
+            try keys.rejectUnknown(allowed: common.union(["path", "query"]), kind: kind.rawValue)
+            let relative = try keys.requiredString("path")
+            guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
+            let query = try keys.requiredString("query")
+            guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw keys.error(.invalidValue, "query", "expected an SQL query, got an empty string")
+            }
+            let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
+            return .init(
+                name: name, namespace: namespace, settings: .sqlite(.init(path: resolved, query: query)), guards: guards,
+                fetch: fetch, origin: file)
         case .file:
             try keys.rejectUnknown(
                 allowed: common.union(["path", "format", "header", "key_column", "name_column", "key_field", "name_field"]),

@@ -4,6 +4,8 @@ import NameIndexSources
 enum SourceFactory {
     static func makeSource(_ source: Configuration.Source) -> any Source {
         switch source.settings {
+        case .sqlite(let sqlite):
+            SQLiteSource(name: source.name, namespace: source.namespace, path: sqlite.path, query: sqlite.query)
         case .file(let file):
             FileSource(
                 name: source.name, namespace: source.namespace, path: file.path, format: file.format,

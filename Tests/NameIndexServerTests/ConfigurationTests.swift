@@ -141,7 +141,7 @@ let userSource = """
         ("[daemon]\nruntime_directory = \"relative/dir\"\n", "daemon.runtime_directory", "expected an absolute path"),
         ("daemon = \"x\"\n", "daemon", "expected a table"),
         ("source = 3\n", "source", "expected an array of tables"),
-        (userSource.replacingOccurrences(of: "kind = \"file\"", with: "kind = \"hive\""), "source[1].kind", "expected one of 'file', got 'hive'"),
+        (userSource.replacingOccurrences(of: "kind = \"file\"", with: "kind = \"hive\""), "source[1].kind", "expected one of 'file', 'sqlite', got 'hive'"),
         (userSource + "header = \"yes\"\n", "source[1].header", "expected a boolean"),
         (userSource.replacingOccurrences(of: "name = \"users\"", with: "name = \"my users\""), "source[1].name", "expected a name"),
         (userSource.replacingOccurrences(of: "namespace = \"user\"", with: "namespace = \"\""), "source[1].namespace", "expected a namespace"),
@@ -287,5 +287,25 @@ let userSource = """
             IndexLoader.guardFailure(rows: 100, previous: 1000, of: 4, guards: guards)
                 == "returned 100 rows, 90% fewer than the 1,000 of generation 4 (max_shrink = 20%)")
         #expect(IndexLoader.guardFailure(rows: 5000, previous: 1000, of: 4, guards: guards) == nil)  // growth is fine
+    }
+}
+
+@Suite struct SQLiteConfigurationTests {
+    @Test func readsPathAndQuery() throws {
+        var configuration = Configuration()
+        try ConfigurationLoader().parse(
+            "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"sqlite\"\npath = \"/data/u.db\"\nquery = \"SELECT id, name FROM u\"\n",
+            file: "/x.toml", into: &configuration)
+        #expect(configuration.sources[0].settings == .sqlite(.init(path: "/data/u.db", query: "SELECT id, name FROM u")))
+    }
+
+    @Test func fileKeysAreNotSQLiteKeys() throws {
+        let error = try #require(configurationError(
+            "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"sqlite\"\npath = \"u.db\"\nquery = \"SELECT 1, 2\"\nformat = \"csv\"\n"))
+        #expect(error.code == .unknownKey)
+        #expect(error.key == "source[1].format")
+        let missing = try #require(configurationError("[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"sqlite\"\npath = \"u.db\"\n"))
+        #expect(missing.code == .missingKey)
+        #expect(missing.key == "source[1].query")
     }
 }
