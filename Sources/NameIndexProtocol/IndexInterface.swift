@@ -31,6 +31,18 @@ public enum IndexInterface {
           entries: int
         )
 
+        # The fetch of a source that is running, or the last one.
+        type FetchProgress (
+          state: (queued, running, retrying, done, failed),
+          # Attempt number, from 1; more after a failed attempt is retried.
+          attempt: int,
+          # Rows and bytes received so far in this attempt.
+          rows: int,
+          bytes: int,
+          # Time since the fetch was queued.
+          elapsedUSec: int
+        )
+
         # One configured source and the outcome of its latest fetch.
         type SourceStatus (
           name: string,
@@ -54,7 +66,8 @@ public enum IndexInterface {
           lastSuccessUSec: ?int,
           lastDurationUSec: ?int,
           lastError: ?string,
-          lastErrorUSec: ?int
+          lastErrorUSec: ?int,
+          fetch: ?FetchProgress
         )
 
         # The snapshot file of the last good generation.
@@ -175,6 +188,26 @@ public enum IndexInterface {
         case pending, loading, loaded, stale, failed
     }
 
+    public struct FetchProgress: Codable, Sendable, Equatable {
+        public enum State: String, Codable, Sendable {
+            case queued, running, retrying, done, failed
+        }
+
+        public var state: State
+        public var attempt: Int
+        public var rows: Int
+        public var bytes: Int
+        public var elapsedUSec: UInt64
+
+        public init(state: State, attempt: Int, rows: Int, bytes: Int, elapsedUSec: UInt64) {
+            self.state = state
+            self.attempt = attempt
+            self.rows = rows
+            self.bytes = bytes
+            self.elapsedUSec = elapsedUSec
+        }
+    }
+
     public struct SourceStatus: Codable, Sendable, Equatable {
         public var name: String
         public var namespace: String
@@ -190,6 +223,7 @@ public enum IndexInterface {
         public var lastDurationUSec: UInt64?
         public var lastError: String?
         public var lastErrorUSec: UInt64?
+        public var fetch: FetchProgress?
 
         public init(name: String, namespace: String, kind: String) {
             self.name = name

@@ -38,7 +38,9 @@ public struct DaemonSettings: Sendable {
 public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> ServiceGroup {
     let store = Store()
     let sources = settings.configuration.sources.map(SourceFactory.makeSource)
-    let coordinator = ReloadCoordinator(sources: settings.configuration.sources, startedAtUSec: settings.clock.now())
+    let board = FetchProgressBoard()
+    let coordinator = ReloadCoordinator(
+        sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board)
     var reload = ReloadService(
         coordinator: coordinator, store: store, loader: IndexLoader(
             sources: sources, guards: settings.configuration.sources.map(\.guards),
@@ -46,7 +48,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> Servic
             runner: FetchRunner(
                 limiter: ConcurrencyLimiter(
                     limit: settings.configuration.daemon.maxParallelFetches ?? 2 * System.coreCount),
-                logger: logger),
+                logger: logger, board: board),
             logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
     reload.snapshotPath = settings.snapshotPath

@@ -72,6 +72,7 @@ actor ConcurrencyLimiter {
 struct FetchRunner: Sendable {
     let limiter: ConcurrencyLimiter
     let logger: Logger
+    var board = FetchProgressBoard()
 
     enum AttemptError: Error, CustomStringConvertible {
         case timedOut(Duration)
@@ -93,8 +94,11 @@ struct FetchRunner: Sendable {
         var logger = logger
         logger[metadataKey: "source"] = "\(source.name)"
         logger[metadataKey: "namespace"] = "\(source.namespace)"
+        board.queued(source.name)
+        defer { board.set(source.name, outcome.table == nil ? .failed : .done) }
         attempts: for attempt in 1...(policy.retries + 1) {
             await limiter.acquire()
+            board.running(source.name, attempt: attempt)
             let result: Result<(KeyTable, SkipCounts), any Error>
             do {
                 result = .success(try await self.attempt(source, policy: policy))
@@ -119,6 +123,7 @@ struct FetchRunner: Sendable {
                     break attempts
                 }
                 let pause = policy.backoff(after: attempt, jitter: Double.random(in: 0.5...1))
+                board.set(source.name, .retrying)
                 logger.warning(
                     "Failed to fetch source '\(source.name)': \(error); retrying in \(TimeSpan.format(pause)) (attempt \(attempt + 1) of \(policy.retries + 1)).")
                 do { try await Task.sleep(for: pause) } catch {
@@ -138,6 +143,7 @@ struct FetchRunner: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let lastProgress = ProgressTime(started)
+        let board = self.board
         return try await withThrowingTaskGroup(of: (KeyTable, SkipCounts)?.self) { group in
             group.addTask {
                 let builder = KeyTableBuilder()
@@ -146,6 +152,7 @@ struct FetchRunner: Sendable {
                     try builder.add(batch)
                     skipped += batch.skipped
                     lastProgress.set(clock.now)
+                    board.delivered(source.name, rows: batch.count + batch.skipped.total, bytes: batch.byteCount)
                 }
                 return (builder.build(), skipped)
             }

@@ -29,7 +29,11 @@ actor ReloadCoordinator {
     /// Yields whenever a reload has been requested; ``ReloadService`` waits on it.
     nonisolated let wakeups: AsyncStream<Void>
 
-    init(sources: [Configuration.Source], startedAtUSec: UInt64) {
+    /// Progress of running fetches, shown in `Status`.
+    private let board: FetchProgressBoard
+
+    init(sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard()) {
+        self.board = board
         self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
         self.startedAtUSec = startedAtUSec
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -207,7 +211,11 @@ actor ReloadCoordinator {
             snapshot: snapshot,
             snapshotError: snapshotWriteError ?? snapshotLoadError,
             namespaces: index?.namespaceSummaries.map { .init(name: $0.name, entries: $0.entries) } ?? [],
-            sources: sources)
+            sources: sources.map { source in
+                var source = source
+                source.fetch = board.progress(of: source.name)
+                return source
+            })
     }
 
     /// The sources whose latest fetch failed.

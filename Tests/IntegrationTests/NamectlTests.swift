@@ -51,6 +51,10 @@ import Testing
         #expect(employees.skippedEmpty == 1)
         #expect(employees.skippedMalformed == 1)
         #expect(reply.sources[1].shadowed == 1)
+        // The last fetch of each source, as the progress board saw it.
+        #expect(reply.sources.map { $0.fetch?.state } == [.done, .done, .done])
+        #expect(reply.sources[0].fetch?.rows == 5)  // 3 loaded + 2 skipped
+        #expect(reply.sources[0].fetch?.attempt == 1)
 
         let namespaces = try daemon.namectl(["namespaces", "--json"])
         let list = try JSONDecoder().decode(IndexInterface.ListNamespacesReply.self, from: Data(namespaces.stdout.utf8))

@@ -47,6 +47,10 @@ struct StatusFormatter {
             ])
         }
         out += table.render(legend: legend)
+        let fetches = status.sources.compactMap(fetchLine)
+        if !fetches.isEmpty {
+            out += "\n" + fetches.joined(separator: "\n") + "\n"
+        }
         let details = status.sources.compactMap(skipDetail)
         if !details.isEmpty {
             out += "\n" + details.joined(separator: "\n") + "\n"
@@ -66,6 +70,19 @@ struct StatusFormatter {
         case .reloading: "reloading (generation \(status.generation) keeps serving)"
         case .failed: "failed (no source could be loaded)"
         }
+    }
+
+    /// A line for a fetch that is under way (not for finished ones: the table says those).
+    private func fetchLine(_ source: IndexInterface.SourceStatus) -> String? {
+        guard let fetch = source.fetch, fetch.state != .done, fetch.state != .failed else { return nil }
+        let seconds = max(Double(fetch.elapsedUSec) / 1_000_000, 0.001)
+        var line = "\(source.name): \(fetch.state.rawValue)"
+        if fetch.attempt > 1 { line += " (attempt \(fetch.attempt))" }
+        if fetch.state == .running {
+            line += ", \(HumanFormat.count(fetch.rows, "row")) (\(HumanFormat.bytes(fetch.bytes))) so far"
+            line += ", \(HumanFormat.count(Int(Double(fetch.rows) / seconds))) rows/s"
+        }
+        return line + ", \(HumanFormat.duration(microseconds: fetch.elapsedUSec, coarse: true))"
     }
 
     private func skipDetail(_ source: IndexInterface.SourceStatus) -> String? {
