@@ -110,37 +110,8 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
-    /// Keys of `kind = "file"`.
-    public struct File: Sendable, Equatable {
-        /// Absolute path of the file.
-        public var path: String
-        /// `format`: `tsv` (default), `csv` or `ndjson`.
-        public var format: FileFormat
-        /// Whether its first line is a header (`header`, default false).
-        public var header: Bool
-        /// `key_column`: 1-based number or header name (default 1).
-        public var keyColumn: DelimitedParser.Column
-        /// `name_column`: 1-based number or header name (default 2).
-        public var nameColumn: DelimitedParser.Column
-        /// `key_field` (NDJSON; default `id`).
-        public var keyField: String
-        /// `name_field` (NDJSON; default `name`).
-        public var nameField: String
-
-        public init(
-            path: String, format: FileFormat = .tsv, header: Bool = false,
-            keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
-            keyField: String = "id", nameField: String = "name"
-        ) {
-            self.path = path
-            self.format = format
-            self.header = header
-            self.keyColumn = keyColumn
-            self.nameColumn = nameColumn
-            self.keyField = keyField
-            self.nameField = nameField
-        }
-    }
+    /// Keys of `kind = "file"`: the options of a ``FileSource``.
+    public typealias File = FileOptions
 
     public var daemon: Daemon
     /// Sources in priority order: the main file's first, then each drop-in's in name order.

@@ -7,10 +7,7 @@ enum SourceFactory {
         case .sqlite(let sqlite):
             SQLiteSource(name: source.name, namespace: source.namespace, path: sqlite.path, query: sqlite.query)
         case .file(let file):
-            FileSource(
-                name: source.name, namespace: source.namespace, path: file.path, format: file.format,
-                header: file.header, keyColumn: file.keyColumn, nameColumn: file.nameColumn,
-                keyField: file.keyField, nameField: file.nameField)
+            FileSource(name: source.name, namespace: source.namespace, options: file)
         }
     }
 }

@@ -5,6 +5,47 @@ public enum FileFormat: String, Sendable, CaseIterable {
     case tsv, csv, ndjson
 }
 
+/// What a `file` source reads and how: the keys of `kind = "file"`.
+public struct FileOptions: Sendable, Equatable {
+    /// The file, or a glob; already resolved to an absolute path.
+    public var path: String
+    /// `format`: `tsv` (default), `csv` or `ndjson`.
+    public var format: FileFormat
+    /// TSV, CSV: whether the first line is a header (`header`, default false).
+    public var header: Bool
+    /// TSV, CSV: `key_column`, a 1-based number or header name (default 1).
+    public var keyColumn: DelimitedParser.Column
+    /// TSV, CSV: `name_column` (default 2).
+    public var nameColumn: DelimitedParser.Column
+    /// NDJSON: `key_field` (default `id`).
+    public var keyField: String
+    /// NDJSON: `name_field` (default `name`).
+    public var nameField: String
+
+    public init(
+        path: String, format: FileFormat = .tsv, header: Bool = false,
+        keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
+        keyField: String = "id", nameField: String = "name"
+    ) {
+        self.path = path
+        self.format = format
+        self.header = header
+        self.keyColumn = keyColumn
+        self.nameColumn = nameColumn
+        self.keyField = keyField
+        self.nameField = nameField
+    }
+
+    /// A parser for one file read with these options.
+    func makeParser() -> FileParser {
+        switch format {
+        case .tsv: .delimited(DelimitedParser(format: .tsv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
+        case .csv: .delimited(DelimitedParser(format: .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
+        case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField))
+        }
+    }
+}
+
 /// The parser for one file: a ``DelimitedParser`` or an ``NDJSONParser``.
 enum FileParser {
     case delimited(DelimitedParser)

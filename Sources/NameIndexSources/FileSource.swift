@@ -13,36 +13,28 @@ public struct FileSource: Source {
     public let name: String
     public let namespace: String
     public var kind: String { "file" }
-    /// The file's path, already resolved against the configuration's directory.
-    public let path: String
-    public let format: FileFormat
-    /// Whether the first line is a header.
-    public let header: Bool
-    public let keyColumn: DelimitedParser.Column
-    public let nameColumn: DelimitedParser.Column
-    /// NDJSON members holding the key and the name.
-    public let keyField: String
-    public let nameField: String
+    public let options: FileOptions
     /// Bytes read per `read(2)` call.
     public var chunkSize = 1 << 20
     /// Rows handed over per batch.
     public var batchRows = 8192
 
-    public init(
-        name: String, namespace: String, path: String, format: FileFormat = .tsv, header: Bool,
-        keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
-        keyField: String = "id", nameField: String = "name"
-    ) {
+    public init(name: String, namespace: String, options: FileOptions) {
         self.name = name
         self.namespace = namespace
-        self.path = path
-        self.format = format
-        self.header = header
-        self.keyColumn = keyColumn
-        self.nameColumn = nameColumn
-        self.keyField = keyField
-        self.nameField = nameField
+        self.options = options
     }
+
+    /// A source of one file (or glob) with `options`' defaults except where given; for tests and tools.
+    public init(name: String, namespace: String, path: String, format: FileFormat = .tsv, header: Bool = false,
+                keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2)) {
+        self.init(
+            name: name, namespace: namespace,
+            options: FileOptions(path: path, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
+    }
+
+    /// The file's path (or glob), resolved.
+    public var path: String { options.path }
 
     /// Whether `path` is a glob pattern rather than one file.
     public var isGlob: Bool { path.contains(where: { "*?[".contains($0) }) }
@@ -85,12 +77,7 @@ public struct FileSource: Source {
                 message: "Failed to open '\(file)': \(String(cString: strerror(code)))")
         }
         defer { close(fd) }
-        var parser: FileParser =
-            switch format {
-            case .tsv: .delimited(DelimitedParser(format: .tsv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
-            case .csv: .delimited(DelimitedParser(format: .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
-            case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField))
-            }
+        var parser = options.makeParser()
         var batch = RowBatch(reservingBytes: chunkSize, rows: batchRows)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
