@@ -9,7 +9,8 @@ import Synchronization
 public final class Store: Sendable {
     private struct State: ~Copyable {
         var index: Index?
-        var waiters: [CheckedContinuation<Index, Never>] = []
+        var waiters: [CheckedContinuation<Index?, Never>] = []
+        var closed = false
     }
 
     private let state: Mutex<State>
@@ -26,7 +27,7 @@ public final class Store: Sendable {
     /// Serves `index` from now on and returns the generation it replaced.
     @discardableResult
     public func swap(_ index: Index) -> Index? {
-        let (old, waiters) = state.withLock { state -> (Index?, [CheckedContinuation<Index, Never>]) in
+        let (old, waiters) = state.withLock { state -> (Index?, [CheckedContinuation<Index?, Never>]) in
             let old = state.index
             state.index = index
             let waiters = state.waiters
@@ -38,15 +39,30 @@ public final class Store: Sendable {
     }
 
     /// The generation being served, waiting for the first one if there is none yet.
-    public func servingIndex() async -> Index {
+    ///
+    /// - Returns: nil only when the store was closed before any generation served
+    ///   (the daemon is stopping), so that no caller waits forever.
+    public func servingIndex() async -> Index? {
         if let index = current { return index }
         return await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Index? in
-                if let index = state.index { return index }
+            let answer = state.withLock { state -> Index?? in
+                if let index = state.index { return .some(index) }
+                if state.closed { return .some(nil) }
                 state.waiters.append(continuation)
-                return nil
+                return .none
             }
-            if let ready { continuation.resume(returning: ready) }
+            if let answer { continuation.resume(returning: answer) }
         }
+    }
+
+    /// Releases everyone waiting for a first generation, with nil; later waits return at once.
+    public func close() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Index?, Never>] in
+            state.closed = true
+            let waiters = state.waiters
+            state.waiters = []
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(returning: state.withLock { $0.index }) }
     }
 }

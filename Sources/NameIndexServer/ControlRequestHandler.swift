@@ -77,13 +77,17 @@ struct ControlRequestHandler: Sendable {
                 switch IndexInterface.Method(rawValue: member) {
                 case .lookup:
                     let p = try parameters(IndexInterface.LookupParameters.self, frame, decoder)
-                    let index = await store.servingIndex()
+                    guard let index = await store.servingIndex() else {
+                        return encodeError(IndexInterface.Failure.shuttingDown.reply, allocator)
+                    }
                     guard let names = index.lookup(namespace: p.namespace, keys: p.keys) else {
                         return encodeError(IndexInterface.Failure.noSuchNamespace(p.namespace).reply, allocator)
                     }
                     return try encode(IndexInterface.LookupReply(names: names, generation: index.generation), allocator)
                 case .listNamespaces:
-                    let index = await store.servingIndex()
+                    guard let index = await store.servingIndex() else {
+                        return encodeError(IndexInterface.Failure.shuttingDown.reply, allocator)
+                    }
                     return try encode(
                         IndexInterface.ListNamespacesReply(
                             namespaces: index.namespaceSummaries.map { .init(name: $0.name, entries: $0.entries) },

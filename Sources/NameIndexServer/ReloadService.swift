@@ -100,6 +100,8 @@ struct ReloadService: Service {
             await loadCancellingOnShutdown()
         }
         await coordinator.stop()
+        // Callers still waiting for a first generation get an answer instead of waiting forever.
+        store.close()
     }
 
     private func loadCancellingOnShutdown() async {

@@ -71,7 +71,18 @@ import Testing
         // Give the reader time to start waiting; it must get the index either way.
         try? await Task.sleep(for: .milliseconds(20))
         store.swap(Index.empty(generation: 7))
-        #expect(await waited.generation == 7)
+        #expect(await waited?.generation == 7)
+    }
+
+    @Test func closingReleasesReadersWaitingForAFirstGeneration() async {
+        let store = Store()
+        async let waited = store.servingIndex()
+        try? await Task.sleep(for: .milliseconds(20))
+        store.close()
+        #expect(await waited == nil)
+        #expect(await store.servingIndex() == nil)  // and later callers do not wait either
+        store.swap(Index.empty(generation: 3))
+        #expect(await store.servingIndex()?.generation == 3)
     }
 
     @Test func lookupsDuringSwapsSeeOneWholeGeneration() async {

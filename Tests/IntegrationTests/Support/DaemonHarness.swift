@@ -97,6 +97,12 @@ final class DaemonHarness {
 
     /// Starts the daemon and waits until its control socket reports a finished first load.
     func start(extraArguments: [String] = [], environment extra: [String: String] = [:]) async throws {
+        try launch(extraArguments: extraArguments, environment: extra)
+        try await waitUntilLoaded()
+    }
+
+    /// Starts the daemon without waiting for anything.
+    func launch(extraArguments: [String] = [], environment extra: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Products.nameindexd)
         process.arguments =
             ["--config", configurationPath, "--runtime-dir", runtimeDirectory, "--state-dir", stateDirectory] + extraArguments
@@ -110,7 +116,6 @@ final class DaemonHarness {
         process.standardOutput = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        try await waitUntilLoaded()
     }
 
     func waitUntilLoaded() async throws {
