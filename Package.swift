@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +31,13 @@ let package = Package(
         ),
         .target(name: "CNameIndexShims"),
         .target(name: "NameIndexCore", dependencies: ["CNameIndexShims"]),
-        .target(name: "NameIndexSources", dependencies: ["NameIndexCore", "CSQLite"]),
+        .target(
+            name: "NameIndexSources",
+            dependencies: [
+                "NameIndexCore", "CSQLite",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         .target(
             name: "NameIndexProtocol",
             dependencies: [
@@ -95,7 +102,7 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer"]),
+        .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer", "NameIndexSources", "NameIndexCore", "NameIndexProtocol"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["NameIndexClient", "NameIndexProtocol", "NameIndexCore", "Systemd", "nameindexd", "namectl"],

@@ -1,3 +1,4 @@
+import NameIndexSources
 import NameIndexCore
 
 extension Configuration {
@@ -7,6 +8,11 @@ extension Configuration {
     /// A snapshot records the fingerprint it was written under; after the
     /// sources change, the old snapshot no longer describes them and is not
     /// served. Daemon settings (directories, `refresh_on_start`) are not part of it.
+    static func fingerprintText(_ rows: RowFormat) -> String {
+        "format\0\(rows.format.rawValue)\0header\0\(rows.header)\0key\0\(rows.keyColumn)\0name\0\(rows.nameColumn)\0"
+            + "keyField\0\(rows.keyField)\0nameField\0\(rows.nameField)\0"
+    }
+
     public var sourceFingerprint: UInt64 {
         var text = "nameindex sources v1\n"
         for source in sources {
@@ -15,9 +21,10 @@ extension Configuration {
             case .sqlite(let sqlite):
                 text += "path\0\(sqlite.path)\0query\0\(sqlite.query)\0"
             case .file(let file):
-                text += "path\0\(file.path)\0format\0\(file.format.rawValue)\0header\0\(file.header)\0"
-                text += "key\0\(file.keyColumn)\0name\0\(file.nameColumn)\0"
-                text += "keyField\0\(file.keyField)\0nameField\0\(file.nameField)\0"
+                text += "path\0\(file.path)\0" + Self.fingerprintText(file.rows)
+            case .command(let command):
+                text += "command\0" + command.arguments.joined(separator: "\0") + "\0cwd\0\(command.workingDirectory)\0"
+                text += Self.fingerprintText(command.rows)
             }
             text += "\n"
         }

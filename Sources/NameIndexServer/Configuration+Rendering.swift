@@ -34,18 +34,26 @@ extension Configuration {
                 lines.append("query = \(quoted(sqlite.query))")
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")
-                lines.append("format = \(quoted(file.format.rawValue))")
-                if file.format == .ndjson {
-                    lines.append("key_field = \(quoted(file.keyField))")
-                    lines.append("name_field = \(quoted(file.nameField))")
-                } else {
-                    lines.append("header = \(file.header)")
-                    lines.append("key_column = \(column(file.keyColumn))")
-                    lines.append("name_column = \(column(file.nameColumn))")
-                }
+                lines += rowFormatLines(file.rows)
+            case .command(let command):
+                lines.append("command = [" + command.arguments.map(quoted).joined(separator: ", ") + "]")
+                lines += rowFormatLines(command.rows)
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func rowFormatLines(_ rows: RowFormat) -> [String] {
+        var lines = ["format = \(quoted(rows.format.rawValue))"]
+        if rows.format == .ndjson {
+            lines.append("key_field = \(quoted(rows.keyField))")
+            lines.append("name_field = \(quoted(rows.nameField))")
+        } else {
+            lines.append("header = \(rows.header)")
+            lines.append("key_column = \(column(rows.keyColumn))")
+            lines.append("name_column = \(column(rows.nameColumn))")
+        }
+        return lines
     }
 
     private func percent(_ fraction: Double) -> String {

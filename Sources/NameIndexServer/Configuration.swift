@@ -82,18 +82,37 @@ public struct Configuration: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case file
         case sqlite
+        case command
     }
 
     /// The keys of one kind.
     public enum Settings: Sendable, Equatable {
         case file(File)
         case sqlite(SQLite)
+        case command(Command)
 
         public var kind: Kind {
             switch self {
             case .file: .file
             case .sqlite: .sqlite
+            case .command: .command
             }
+        }
+    }
+
+    /// Keys of `kind = "command"`.
+    public struct Command: Sendable, Equatable {
+        /// `command`: the program and its arguments, run without a shell.
+        public var arguments: [String]
+        public var rows: RowFormat
+        /// Where it runs: the directory of the configuration file that defines it,
+        /// so relative paths in its arguments mean what they mean for `file` sources.
+        public var workingDirectory: String
+
+        public init(arguments: [String], rows: RowFormat = RowFormat(), workingDirectory: String) {
+            self.arguments = arguments
+            self.rows = rows
+            self.workingDirectory = workingDirectory
         }
     }
 

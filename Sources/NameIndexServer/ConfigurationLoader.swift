@@ -141,7 +141,29 @@ public struct ConfigurationLoader: Sendable {
             }
             guards.onFailure = value
         }
+        let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field"]
         switch kind {
+        case .command:
+            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["command"]), kind: kind.rawValue)
+            guard let value = keys.value("command") else {
+                throw keys.error(.missingKey, "command", "missing required key (an array of strings: the program and its arguments)")
+            }
+            guard let array = value.array, array.count > 0 else {
+                throw keys.error(.invalidValue, "command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]")
+            }
+            var arguments: [String] = []
+            for i in 0..<array.count {
+                guard let argument = array[i].string else {
+                    throw keys.error(.invalidValue, "command", "expected strings only; element \(i + 1) is \(TableReader.describe(array[i].type))")
+                }
+                arguments.append(argument)
+            }
+            guard !arguments[0].isEmpty else { throw keys.error(.invalidValue, "command", "the program (element 1) is empty") }
+            return .init(
+                name: name, namespace: namespace,
+                settings: .command(
+                    .init(arguments: arguments, rows: try rowFormat(keys), workingDirectory: directory.standardizedFileURL.path)),
+                guards: guards, fetch: fetch, origin: file)
         case .sqlite:
             try keys.rejectUnknown(allowed: common.union(["path", "query"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
@@ -155,37 +177,38 @@ public struct ConfigurationLoader: Sendable {
                 name: name, namespace: namespace, settings: .sqlite(.init(path: resolved, query: query)), guards: guards,
                 fetch: fetch, origin: file)
         case .file:
-            try keys.rejectUnknown(
-                allowed: common.union(["path", "format", "header", "key_column", "name_column", "key_field", "name_field"]),
-                kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["path"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
-            let header = try keys.bool("header") ?? false
-            var format = FileFormat.tsv
-            if let text = try keys.string("format") {
-                guard let known = FileFormat(rawValue: text) else {
-                    throw keys.error(.invalidValue, "format", "expected one of 'tsv', 'csv', 'ndjson', got '\(text)'")
-                }
-                format = known
-            }
-            // Columns belong to TSV and CSV, fields to NDJSON: a key of the other kind is a mistake.
-            for key in format == .ndjson ? ["key_column", "name_column", "header"] : ["key_field", "name_field"]
-            where keys.value(key) != nil {
-                throw keys.error(.unknownKey, key, "not a key of format '\(format.rawValue)'")
-            }
-            let keyColumn = try keys.column("key_column", header: header) ?? .number(1)
-            let nameColumn = try keys.column("name_column", header: header) ?? .number(2)
-            let keyField = try keys.nonEmptyString("key_field") ?? "id"
-            let nameField = try keys.nonEmptyString("name_field") ?? "name"
+            let rows = try rowFormat(keys)
             return .init(
                 name: name, namespace: namespace,
-                settings: .file(
-                    .init(
-                        path: resolved, format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
-                        keyField: keyField, nameField: nameField)),
-                guards: guards, fetch: fetch, origin: file)
+                settings: .file(.init(path: resolved, rows: rows)), guards: guards, fetch: fetch, origin: file)
         }
+    }
+
+    /// The row format keys shared by the kinds that read text: `format` and its columns or fields.
+    private func rowFormat(_ keys: TableReader) throws -> RowFormat {
+        let header = try keys.bool("header") ?? false
+        var format = FileFormat.tsv
+        if let text = try keys.string("format") {
+            guard let known = FileFormat(rawValue: text) else {
+                throw keys.error(.invalidValue, "format", "expected one of 'tsv', 'csv', 'ndjson', got '\(text)'")
+            }
+            format = known
+        }
+        // Columns belong to TSV and CSV, fields to NDJSON: a key of the other kind is a mistake.
+        for key in format == .ndjson ? ["key_column", "name_column", "header"] : ["key_field", "name_field"]
+        where keys.value(key) != nil {
+            throw keys.error(.unknownKey, key, "not a key of format '\(format.rawValue)'")
+        }
+        return RowFormat(
+            format: format, header: header,
+            keyColumn: try keys.column("key_column", header: header) ?? .number(1),
+            nameColumn: try keys.column("name_column", header: header) ?? .number(2),
+            keyField: try keys.nonEmptyString("key_field") ?? "id",
+            nameField: try keys.nonEmptyString("name_field") ?? "name")
     }
 
     static func isValidName(_ name: String) -> Bool {

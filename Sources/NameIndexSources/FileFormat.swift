@@ -5,10 +5,9 @@ public enum FileFormat: String, Sendable, CaseIterable {
     case tsv, csv, ndjson
 }
 
-/// What a `file` source reads and how: the keys of `kind = "file"`.
-public struct FileOptions: Sendable, Equatable {
-    /// The file, or a glob; already resolved to an absolute path.
-    public var path: String
+/// How rows are written: the format and where the key and name are in each row.
+/// Shared by the sources that read text (`file`, `command`).
+public struct RowFormat: Sendable, Equatable {
     /// `format`: `tsv` (default), `csv` or `ndjson`.
     public var format: FileFormat
     /// TSV, CSV: whether the first line is a header (`header`, default false).
@@ -23,11 +22,10 @@ public struct FileOptions: Sendable, Equatable {
     public var nameField: String
 
     public init(
-        path: String, format: FileFormat = .tsv, header: Bool = false,
+        format: FileFormat = .tsv, header: Bool = false,
         keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
         keyField: String = "id", nameField: String = "name"
     ) {
-        self.path = path
         self.format = format
         self.header = header
         self.keyColumn = keyColumn
@@ -36,7 +34,7 @@ public struct FileOptions: Sendable, Equatable {
         self.nameField = nameField
     }
 
-    /// A parser for one file read with these options.
+    /// A parser for one stream of rows in this format.
     func makeParser() -> FileParser {
         switch format {
         case .tsv: .delimited(DelimitedParser(format: .tsv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
@@ -44,6 +42,37 @@ public struct FileOptions: Sendable, Equatable {
         case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField))
         }
     }
+}
+
+/// What a `file` source reads: a path (or glob) and the rows' format.
+public struct FileOptions: Sendable, Equatable {
+    /// The file, or a glob; already resolved to an absolute path.
+    public var path: String
+    public var rows: RowFormat
+
+    public init(path: String, rows: RowFormat) {
+        self.path = path
+        self.rows = rows
+    }
+
+    public init(
+        path: String, format: FileFormat = .tsv, header: Bool = false,
+        keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
+        keyField: String = "id", nameField: String = "name"
+    ) {
+        self.init(
+            path: path,
+            rows: RowFormat(
+                format: format, header: header, keyColumn: keyColumn, nameColumn: nameColumn, keyField: keyField,
+                nameField: nameField))
+    }
+
+    public var format: FileFormat { rows.format }
+    public var header: Bool { rows.header }
+    public var keyColumn: DelimitedParser.Column { rows.keyColumn }
+    public var nameColumn: DelimitedParser.Column { rows.nameColumn }
+    public var keyField: String { rows.keyField }
+    public var nameField: String { rows.nameField }
 }
 
 /// The parser for one file: a ``DelimitedParser`` or an ``NDJSONParser``.

@@ -77,8 +77,7 @@ public struct FileSource: Source {
                 message: "Failed to open '\(file)': \(String(cString: strerror(code)))")
         }
         defer { close(fd) }
-        var parser = options.makeParser()
-        var batch = RowBatch(reservingBytes: chunkSize, rows: batchRows)
+        var rows = RowStream(format: options.rows, batchRows: batchRows, label: "'\(file)'")
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
@@ -90,17 +89,8 @@ public struct FileSource: Source {
                 throw SourceError(code: .io, message: "Failed to read '\(file)': \(String(cString: strerror(code)))")
             }
             if got == 0 { break }
-            do {
-                try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<got]), into: &batch)
-            } catch let error as DelimitedParser.HeaderError {
-                throw SourceError(code: .invalidConfiguration, message: "'\(file)': \(error)", underlying: error)
-            }
-            if batch.count >= batchRows {
-                try await deliver(batch)
-                batch = RowBatch(reservingBytes: chunkSize, rows: batchRows)
-            }
+            if let full = try rows.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { try await deliver(full) }
         }
-        try parser.finish(into: &batch)
-        if !batch.isEmpty { try await deliver(batch) }
+        try await rows.finish(deliver: deliver)
     }
 }

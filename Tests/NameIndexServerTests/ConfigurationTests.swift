@@ -1,4 +1,5 @@
 import Foundation
+import NameIndexSources
 import Testing
 
 @testable import NameIndexServer
@@ -141,7 +142,7 @@ let userSource = """
         ("[daemon]\nruntime_directory = \"relative/dir\"\n", "daemon.runtime_directory", "expected an absolute path"),
         ("daemon = \"x\"\n", "daemon", "expected a table"),
         ("source = 3\n", "source", "expected an array of tables"),
-        (userSource.replacingOccurrences(of: "kind = \"file\"", with: "kind = \"hive\""), "source[1].kind", "expected one of 'file', 'sqlite', got 'hive'"),
+        (userSource.replacingOccurrences(of: "kind = \"file\"", with: "kind = \"hive\""), "source[1].kind", "expected one of 'file', 'sqlite', 'command', got 'hive'"),
         (userSource + "header = \"yes\"\n", "source[1].header", "expected a boolean"),
         (userSource.replacingOccurrences(of: "name = \"users\"", with: "name = \"my users\""), "source[1].name", "expected a name"),
         (userSource.replacingOccurrences(of: "namespace = \"user\"", with: "namespace = \"\""), "source[1].namespace", "expected a namespace"),
@@ -307,5 +308,32 @@ let userSource = """
         let missing = try #require(configurationError("[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"sqlite\"\npath = \"u.db\"\n"))
         #expect(missing.code == .missingKey)
         #expect(missing.key == "source[1].query")
+    }
+}
+
+@Suite struct CommandConfigurationTests {
+    let head = "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"command\"\n"
+
+    @Test func readsTheArgvAndTheRowFormat() throws {
+        var configuration = Configuration()
+        try ConfigurationLoader().parse(
+            head + "command = [\"beeline\", \"-e\", \"SELECT id, name FROM t WHERE pmod(hash(id), {partitions}) = {partition}\"]\nformat = \"csv\"\nheader = true\nkey_column = \"id\"\n",
+            file: "/x.toml", into: &configuration)
+        #expect(configuration.sources[0].settings == .command(.init(
+            arguments: ["beeline", "-e", "SELECT id, name FROM t WHERE pmod(hash(id), {partitions}) = {partition}"],
+            rows: RowFormat(format: .csv, header: true, keyColumn: .name("id")), workingDirectory: "/")))
+    }
+
+    @Test(arguments: [
+        ("", "source[1].command", "missing required key (an array of strings: the program and its arguments)"),
+        ("command = \"beeline -e x\"\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
+        ("command = []\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
+        ("command = [\"beeline\", 5]\n", "source[1].command", "expected strings only; element 2 is an integer"),
+        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: command, format, header, key_column, key_field, kind, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, retries, retry_delay, stall_timeout, timeout)"),
+    ])
+    func mistakesSayWhatWasExpected(_ extra: String, _ key: String, _ message: String) throws {
+        let error = try #require(configurationError(head + extra))
+        #expect(error.key == key)
+        #expect(error.message == message)
     }
 }

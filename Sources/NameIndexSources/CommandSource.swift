@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NameIndexCore
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Rows printed by a program on its standard output (`kind = "command"`):
+/// the bridge to Hive (`beeline`, `hive -e`), Trino, Spark SQL, BigQuery,
+/// `sqlite3`, `psql`, `duckdb` — any engine with a command-line client.
+///
+/// The program runs from an argv array, never through a shell, in a process
+/// group of its own. Its output is parsed as it arrives (TSV, CSV or NDJSON).
+/// A non-zero exit fails the fetch with the last lines of its standard error;
+/// a cancelled fetch (a deadline, a stall, a shutdown) kills the whole process
+/// group, so no child of the program is left behind.
+public struct CommandSource: Source {
+    public let name: String
+    public let namespace: String
+    public var kind: String { "command" }
+    /// The program and its arguments; `{partition}` and `{partitions}` are substituted.
+    public let arguments: [String]
+    public let rows: RowFormat
+    /// Where the program runs; nil: the daemon's own working directory.
+    public let workingDirectory: String?
+    public var batchRows = 8192
+    /// Lines of standard error kept for the error message.
+    public var stderrLines = 5
+
+    public init(name: String, namespace: String, arguments: [String], rows: RowFormat, workingDirectory: String? = nil) {
+        precondition(!arguments.isEmpty, "a command needs a program")
+        self.name = name
+        self.namespace = namespace
+        self.arguments = arguments
+        self.rows = rows
+        self.workingDirectory = workingDirectory
+    }
+
+    /// The argv for `partition`, with `{partition}` (0-based) and `{partitions}` replaced.
+    public func argv(for partition: Partition) -> [String] {
+        arguments.map {
+            $0.replacing("{partitions}", with: String(partition.count))
+                .replacing("{partition}", with: String(partition.index))
+        }
+    }
+
+    public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
+        let argv = argv(for: partition)
+        let program = argv[0]
+        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        var options = PlatformOptions()
+        options.processGroupID = 0  // a group of its own, led by the program: killed as a whole
+        let group = ProcessGroup()
+        let label = "command '\(program)'"
+        let format = rows
+        let batchRows = batchRows
+        let keep = stderrLines
+        let result: ExecutionResult<[String], SequenceOutput, SequenceOutput>
+        do {
+            result = try await withTaskCancellationHandler {
+                try await Subprocess.run(
+                    executable, arguments: Arguments(Array(argv.dropFirst())),
+                    workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options,
+                    input: .none, output: .sequence, error: .sequence
+                ) { execution in
+                    group.started(execution.processIdentifier.value)
+                    return try await withThrowingTaskGroup(of: [String].self) { tasks in
+                        tasks.addTask {
+                            // Keep the last lines of standard error; never more.
+                            var tail = StderrTail(lines: keep)
+                            for try await buffer in execution.standardError {
+                                buffer.withUnsafeBytes { tail.append($0) }
+                            }
+                            return tail.lines
+                        }
+                        var stream = RowStream(format: format, batchRows: batchRows, label: label)
+                        for try await buffer in execution.standardOutput {
+                            try Task.checkCancellation()
+                            if let full = try buffer.withUnsafeBytes({ try stream.parse($0) }) { try await deliver(full) }
+                        }
+                        try await stream.finish(deliver: deliver)
+                        return try await tasks.next() ?? []
+                    }
+                }
+            } onCancel: {
+                group.kill()
+            }
+        } catch let error as SourceError {
+            group.kill()
+            throw error
+        } catch {
+            group.kill()
+            if Task.isCancelled { throw CancellationError() }
+            throw SourceError(code: .io, message: "Failed to run \(label): \(error)")
+        }
+        // The program is done; anything it left running in its group goes too.
+        group.kill()
+        // Killed because the fetch was cancelled: that is the outcome, not the signal.
+        if Task.isCancelled { throw CancellationError() }
+        guard result.terminationStatus.isSuccess else {
+            let tail = result.closureResult.joined(separator: "\n")
+            throw SourceError(
+                code: .io,
+                message: "\(label) failed (\(result.terminationStatus))" + (tail.isEmpty ? "" : ": \(tail)"))
+        }
+    }
+}
+
+/// The process group of a running command, killed at most usefully once it is known.
+private final class ProcessGroup: Sendable {
+    private let id = Mutex<pid_t?>(nil)
+
+    func started(_ pid: pid_t) { id.withLock { $0 = pid } }
+
+    /// Sends SIGKILL to every process of the group (the group id is the program's pid).
+    func kill() {
+        if let pid = id.withLock({ $0 }), pid > 0 { Glibc.kill(-pid, SIGKILL) }
+    }
+}
+
+/// The last few lines of a byte stream, for error messages.
+struct StderrTail {
+    private let limit: Int
+    private var partial: [UInt8] = []
+    private(set) var complete: [String] = []
+
+    init(lines: Int) { limit = lines }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            if byte == 0x0A {
+                complete.append(String(decoding: partial, as: UTF8.self))
+                partial.removeAll(keepingCapacity: true)
+                if complete.count > limit { complete.removeFirst() }
+            } else if partial.count < 1000 {
+                partial.append(byte)
+            }
+        }
+    }
+
+    var lines: [String] {
+        let all = partial.isEmpty ? complete : complete + [String(decoding: partial, as: UTF8.self)]
+        return Array(all.filter { !$0.isEmpty }.suffix(limit))
+    }
+}

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NameIndexCore
+import NameIndexSources
+import Testing
+
+/// Live (not zombie) processes whose process group is `group`, from /proc.
+func liveProcesses(inGroup group: Int32) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { Int32($0) }.filter { pid in
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/stat"),
+            let data = try? handle.readToEnd()
+        else { return false }
+        try? handle.close()
+        let text = String(decoding: data, as: UTF8.self)
+        // "pid (comm) state ppid pgrp ...": split after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return false }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 2 && fields[0] != "Z" && Int32(fields[2]) == group
+    }
+}
+
+@Suite struct CommandSourceTests {
+    func rows(_ source: CommandSource) async throws -> [[String]] {
+        var rows: [[String]] = []
+        try await source.fetch(.whole) { batch in
+            batch.forEach { k, n in rows.append([String(decoding: k, as: UTF8.self), String(decoding: n, as: UTF8.self)]) }
+        }
+        return rows
+    }
+
+    @Test func readsWhatARealSQLCLIPrints() async throws {
+        let path = try makeSQLiteDatabase("CREATE TABLE t(id INTEGER, name TEXT); INSERT INTO t VALUES (42, 'Zoë Martin'), (7, '王小明');")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let tsv = CommandSource(
+            name: "c", namespace: "n", arguments: ["sqlite3", "-separator", "\t", path, "SELECT id, name FROM t ORDER BY id"],
+            rows: RowFormat())
+        #expect(try await rows(tsv) == [["7", "王小明"], ["42", "Zoë Martin"]])
+        let csv = CommandSource(
+            name: "c", namespace: "n", arguments: ["/usr/bin/sqlite3", "-csv", "-header", path, "SELECT name AS label, id FROM t"],
+            rows: RowFormat(format: .csv, header: true, keyColumn: .name("id"), nameColumn: .name("label")))
+        #expect(Set(try await rows(csv).map { $0[0] }) == ["42", "7"])
+    }
+
+    @Test func substitutesThePartitionIntoTheArguments() {
+        let source = CommandSource(
+            name: "c", namespace: "n",
+            arguments: ["beeline", "-e", "SELECT id, name FROM t WHERE pmod(hash(id), {partitions}) = {partition}"], rows: RowFormat())
+        #expect(source.argv(for: Partition(index: 2, of: 7))[2] == "SELECT id, name FROM t WHERE pmod(hash(id), 7) = 2")
+    }
+
+    @Test func aFailingCommandFailsWithTheEndOfItsStandardError() async {
+        var source = CommandSource(
+            name: "c", namespace: "n",
+            arguments: ["sh", "-c", "echo 1\tone; for i in 1 2 3 4 5 6 7; do echo line $i >&2; done; echo 'Error: Table not found: users' >&2; exit 3"],
+            rows: RowFormat())
+        source.stderrLines = 3
+        await #expect {
+            try await source.fetch(.whole) { _ in }
+        } throws: { error in
+            (error as? SourceError)?.message == "command 'sh' failed (exited(3)): line 6\nline 7\nError: Table not found: users"
+        }
+    }
+
+    @Test func aMissingProgramIsAnError() async {
+        let source = CommandSource(name: "c", namespace: "n", arguments: ["/nonexistent/beeline"], rows: RowFormat())
+        await #expect(throws: SourceError.self) { try await source.fetch(.whole) { _ in } }
+    }
+
+    @Test func cancellingKillsTheWholeProcessGroup() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-pid-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        // The shell starts two sleepers of its own and waits: a warehouse client that hangs.
+        let source = CommandSource(
+            name: "c", namespace: "n", arguments: ["sh", "-c", "echo $$ > \(marker); sleep 300 & sleep 300 & wait"], rows: RowFormat())
+        let task = Task { try await source.fetch(.whole) { _ in } }
+        var group: Int32?
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: marker, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                liveProcesses(inGroup: pid).count >= 3
+            {
+                group = pid
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let pgid = try #require(group, "the command did not start its processes")
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        var left = liveProcesses(inGroup: pgid)
+        for _ in 0..<100 where !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(20))
+            left = liveProcesses(inGroup: pgid)
+        }
+        #expect(left.isEmpty, "processes of the group survived: \(left)")
+    }
+}
