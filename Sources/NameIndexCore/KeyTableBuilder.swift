@@ -16,7 +16,7 @@ import CNameIndexShims
 /// The arena is reserved address space (``LargeMemory/reserve(_:)``, 4 GiB,
 /// the most 32-bit offsets can address): it never moves, pages are committed
 /// only as rows are written, and the unused rest is returned at the end.
-public final class KeyTableBuilder {
+public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task at a time, handed over whole
     private var arena: UnsafeMutableRawPointer?
     private var arenaCount = 0
     private var arenaCapacity = 0
@@ -57,6 +57,25 @@ public final class KeyTableBuilder {
         arenaCount = position
         rowCount += 1
         if allIntegers && CanonicalInteger.parse(key) == nil { allIntegers = false }
+    }
+
+    /// Appends every row of `other`, after the rows already here; `other` may not be used afterwards.
+    ///
+    /// This is how the partitions of a source become one table: each streams
+    /// into its own builder, and they are joined in partition order, so the
+    /// first partition wins a key that several return.
+    public func absorb(_ other: KeyTableBuilder) throws {
+        precondition(!built && !other.built, "KeyTableBuilder used after build()")
+        guard other.arenaCount > 0, let source = other.arena else { return }
+        if arenaCount + other.arenaCount > arenaCapacity { try grow(to: arenaCount + other.arenaCount) }
+        (arena! + arenaCount).copyMemory(from: source, byteCount: other.arenaCount)
+        arenaCount += other.arenaCount
+        rowCount += other.rowCount
+        allIntegers = allIntegers && other.allIntegers
+        LargeMemory.free(other.arena, other.arenaCapacity)
+        other.arena = nil
+        other.arenaCapacity = 0
+        other.built = true
     }
 
     /// Adds one row given as strings; for tests and small inputs.

@@ -34,9 +34,10 @@ public enum IndexInterface {
         # The fetch of a source that is running, or the last one.
         type FetchProgress (
           state: (queued, running, retrying, done, failed),
-          # Attempt number, from 1; more after a failed attempt is retried.
+          # Attempt number, from 1; more after a failed attempt is retried
+          # (the highest of any partition).
           attempt: int,
-          # Rows and bytes received so far in this attempt.
+          # Rows and bytes received so far, over all partitions and attempts.
           rows: int,
           bytes: int,
           # Time since the fetch was queued.

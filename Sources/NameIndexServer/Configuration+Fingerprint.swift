@@ -16,7 +16,7 @@ extension Configuration {
     public var sourceFingerprint: UInt64 {
         var text = "nameindex sources v1\n"
         for source in sources {
-            text += "source\0\(source.name)\0\(source.namespace)\0\(source.kind.rawValue)\0"
+            text += "source\0\(source.name)\0\(source.namespace)\0\(source.kind.rawValue)\0partitions\0\(source.fetch.partitions)\0"
             switch source.settings {
             case .sqlite(let sqlite):
                 text += "path\0\(sqlite.path)\0query\0\(sqlite.query)\0"

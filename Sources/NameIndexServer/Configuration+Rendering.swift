@@ -28,6 +28,7 @@ extension Configuration {
             lines.append("stall_timeout = \(quoted(TimeSpan.format(source.fetch.stallTimeout)))")
             lines.append("retries = \(source.fetch.retries)")
             lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
+            if source.kind != .file { lines.append("partitions = \(source.fetch.partitions)") }
             switch source.settings {
             case .sqlite(let sqlite):
                 lines.append("path = \(quoted(sqlite.path))")

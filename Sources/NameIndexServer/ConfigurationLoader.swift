@@ -142,9 +142,16 @@ public struct ConfigurationLoader: Sendable {
             guards.onFailure = value
         }
         let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field"]
+        // Partitioned fetches: kinds that can substitute {partition} into what they run.
+        if kind != .file, let value = keys.value("partitions") {
+            guard let n = value.int, n >= 1, n <= 1024 else {
+                throw keys.error(.invalidValue, "partitions", "expected a whole number from 1 to 1024")
+            }
+            fetch.partitions = n
+        }
         switch kind {
         case .command:
-            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["command"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["command", "partitions"]), kind: kind.rawValue)
             guard let value = keys.value("command") else {
                 throw keys.error(.missingKey, "command", "missing required key (an array of strings: the program and its arguments)")
             }
@@ -165,7 +172,7 @@ public struct ConfigurationLoader: Sendable {
                     .init(arguments: arguments, rows: try rowFormat(keys), workingDirectory: directory.standardizedFileURL.path)),
                 guards: guards, fetch: fetch, origin: file)
         case .sqlite:
-            try keys.rejectUnknown(allowed: common.union(["path", "query"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(["path", "query", "partitions"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let query = try keys.requiredString("query")

@@ -20,12 +20,14 @@ final class FetchProgressBoard: Sendable {
         entries.withLock { $0[source] = Entry(state: .queued, attempt: 1, rows: 0, bytes: 0, queuedAt: .now) }
     }
 
+    /// An attempt (of one partition) runs; `attempt` is the highest attempt of any partition.
+    /// Rows and bytes keep adding up over partitions and attempts.
     func running(_ source: String, attempt: Int) {
-        entries.withLock {
-            $0[source, default: Entry(state: .queued, attempt: attempt, rows: 0, bytes: 0, queuedAt: .now)].state = .running
-            $0[source]?.attempt = attempt
-            $0[source]?.rows = 0
-            $0[source]?.bytes = 0
+        entries.withLock { entries in
+            var entry = entries[source] ?? Entry(state: .queued, attempt: attempt, rows: 0, bytes: 0, queuedAt: .now)
+            entry.state = .running
+            entry.attempt = max(entry.attempt, attempt)
+            entries[source] = entry
         }
     }
 

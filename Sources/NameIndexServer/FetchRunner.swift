@@ -14,15 +14,18 @@ public struct FetchPolicy: Sendable, Equatable {
     /// doubling each time (capped at 5 min), with jitter.
     public var retries: Int
     public var retryDelay: Duration
+    /// `partitions`: fetches of the source that together return every row (default 1).
+    public var partitions: Int
 
     public init(
         timeout: Duration = .seconds(600), stallTimeout: Duration = .seconds(300), retries: Int = 2,
-        retryDelay: Duration = .seconds(1)
+        retryDelay: Duration = .seconds(1), partitions: Int = 1
     ) {
         self.timeout = timeout
         self.stallTimeout = stallTimeout
         self.retries = retries
         self.retryDelay = retryDelay
+        self.partitions = partitions
     }
 
     /// The pause before attempt `attempt + 1` (attempt counts from 1): `retryDelay × 2^(attempt-1)`,
@@ -86,75 +89,107 @@ struct FetchRunner: Sendable {
         }
     }
 
-    /// Fetches `source`; the outcome has a table, or the last attempt's error.
+    /// Fetches `source`: every partition at once (each retried on its own),
+    /// joined in partition order into one table; or the error of a partition that failed.
     func fetch(_ source: any Source, policy: FetchPolicy) async -> SourceOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         var outcome = SourceOutcome(source: source.name)
+        board.queued(source.name)
+        let count = max(1, policy.partitions)
+        let results = await withTaskGroup(of: (Int, Result<(KeyTableBuilder, SkipCounts), PartitionFailure>).self) { group in
+            for index in 0..<count {
+                group.addTask { (index, await fetchPartition(source, Partition(index: index, of: count), policy: policy)) }
+            }
+            var results = [Result<(KeyTableBuilder, SkipCounts), PartitionFailure>?](repeating: nil, count: count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+        var merged: KeyTableBuilder?
+        var skipped = SkipCounts()
+        do {
+            for result in results {
+                let (builder, partSkipped) = try result.get()
+                skipped += partSkipped
+                if let merged { try merged.absorb(builder) } else { merged = builder }
+            }
+            outcome.table = merged?.build()
+            outcome.skipped = skipped
+        } catch let failure as PartitionFailure {
+            outcome.error = failure.message
+        } catch {
+            outcome.error = "\(error)"
+        }
+        board.set(source.name, outcome.table == nil ? .failed : .done)
+        outcome.duration = clock.now - start
+        return outcome
+    }
+
+    /// Why a partition gave up: its last error, worded for the source.
+    struct PartitionFailure: Error {
+        let message: String
+    }
+
+    /// One partition, with its retries.
+    private func fetchPartition(_ source: any Source, _ partition: Partition, policy: FetchPolicy) async
+        -> Result<(KeyTableBuilder, SkipCounts), PartitionFailure>
+    {
         var logger = logger
         logger[metadataKey: "source"] = "\(source.name)"
         logger[metadataKey: "namespace"] = "\(source.namespace)"
-        board.queued(source.name)
-        defer { board.set(source.name, outcome.table == nil ? .failed : .done) }
-        attempts: for attempt in 1...(policy.retries + 1) {
+        let label = partition.count == 1 ? "source '\(source.name)'" : "source '\(source.name)' partition \(partition)"
+        if partition.count > 1 { logger[metadataKey: "partition"] = "\(partition)" }
+        var attempt = 1
+        while true {
             await limiter.acquire()
             board.running(source.name, attempt: attempt)
-            let result: Result<(KeyTable, SkipCounts), any Error>
+            let result: Result<(KeyTableBuilder, SkipCounts), any Error>
             do {
-                result = .success(try await self.attempt(source, policy: policy))
+                result = .success(try await self.attempt(source, partition, policy: policy))
             } catch {
                 result = .failure(error)
             }
             await limiter.release()
             switch result {
-            case .success(let (table, skipped)):
-                outcome.table = table
-                outcome.skipped = skipped
-                outcome.error = nil
+            case .success(let value):
+                return .success(value)
             case .failure(let error):
-                if Task.isCancelled {
-                    outcome.error = "cancelled"
-                    break attempts
-                }
+                let where_ = partition.count == 1 ? "" : "partition \(partition): "
+                if Task.isCancelled { return .failure(PartitionFailure(message: "cancelled")) }
                 let attempts = attempt == 1 ? "" : " (after \(attempt) attempts)"
-                outcome.error = "\(error)\(attempts)"
                 guard attempt <= policy.retries else {
-                    logger.error("Failed to fetch source '\(source.name)': \(error)\(attempts)")
-                    break attempts
+                    logger.error("Failed to fetch \(label): \(error)\(attempts)")
+                    return .failure(PartitionFailure(message: "\(where_)\(error)\(attempts)"))
                 }
                 let pause = policy.backoff(after: attempt, jitter: Double.random(in: 0.5...1))
                 board.set(source.name, .retrying)
                 logger.warning(
-                    "Failed to fetch source '\(source.name)': \(error); retrying in \(TimeSpan.format(pause)) (attempt \(attempt + 1) of \(policy.retries + 1)).")
-                do { try await Task.sleep(for: pause) } catch {
-                    outcome.error = "cancelled"
-                    break attempts
-                }
-                continue attempts
+                    "Failed to fetch \(label): \(error); retrying in \(TimeSpan.format(pause)) (attempt \(attempt + 1) of \(policy.retries + 1)).")
+                do { try await Task.sleep(for: pause) } catch { return .failure(PartitionFailure(message: "cancelled")) }
+                attempt += 1
             }
-            break attempts
         }
-        outcome.duration = clock.now - start
-        return outcome
     }
 
     /// One attempt, raced against its deadline and its stall detector.
-    private func attempt(_ source: any Source, policy: FetchPolicy) async throws -> (KeyTable, SkipCounts) {
+    private func attempt(_ source: any Source, _ partition: Partition, policy: FetchPolicy) async throws
+        -> (KeyTableBuilder, SkipCounts)
+    {
         let clock = ContinuousClock()
         let started = clock.now
         let lastProgress = ProgressTime(started)
         let board = self.board
-        return try await withThrowingTaskGroup(of: (KeyTable, SkipCounts)?.self) { group in
+        return try await withThrowingTaskGroup(of: (KeyTableBuilder, SkipCounts)?.self) { group in
             group.addTask {
                 let builder = KeyTableBuilder()
                 var skipped = SkipCounts()
-                try await source.fetch(.whole) { batch in
+                try await source.fetch(partition) { batch in
                     try builder.add(batch)
                     skipped += batch.skipped
                     lastProgress.set(clock.now)
                     board.delivered(source.name, rows: batch.count + batch.skipped.total, bytes: batch.byteCount)
                 }
-                return (builder.build(), skipped)
+                return (builder, skipped)
             }
             group.addTask {
                 let tick = min(policy.stallTimeout / 4, policy.timeout / 4, .seconds(1))

@@ -25,8 +25,12 @@ public struct SQLiteSource: Source {
         self.query = query
     }
 
+    /// The query for `partition`, with `{partition}` (0-based) and `{partitions}` replaced by integers.
+    public func query(for partition: Partition) -> String {
+        query.replacing("{partitions}", with: String(partition.count)).replacing("{partition}", with: String(partition.index))
+    }
+
     public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
-        precondition(partition == .whole, "sqlite sources are not partitioned yet")
         var db: OpaquePointer?
         let opened = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
         defer { sqlite3_close_v2(db) }
@@ -35,7 +39,7 @@ public struct SQLiteSource: Source {
         }
         sqlite3_busy_timeout(db, 5_000)
         var statement: OpaquePointer?
-        let prepared = sqlite3_prepare_v2(db, query, -1, &statement, nil)
+        let prepared = sqlite3_prepare_v2(db, query(for: partition), -1, &statement, nil)
         defer { sqlite3_finalize(statement) }
         guard prepared == SQLITE_OK, let statement else {
             throw SourceError(code: .invalidConfiguration, message: "Failed to prepare the query of '\(path)': \(Self.message(db, prepared))")

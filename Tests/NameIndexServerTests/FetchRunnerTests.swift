@@ -190,3 +190,55 @@ final class ConcurrencyProbe: Source, Sendable {
         #expect(board.progress(of: "s")?.state == .failed)
     }
 }
+
+/// Rows 0..<count split by `i % partitions`; partition `failing` fails its first attempt.
+final class PartitionedSource: Source, Sendable {
+    var name: String { "p" }
+    var namespace: String { "n" }
+    var kind: String { "test" }
+    let count: Int
+    let failing: Int
+    let attempts = Mutex([Int: Int]())
+
+    init(count: Int, failing: Int) {
+        self.count = count
+        self.failing = failing
+    }
+
+    func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
+        let attempt = attempts.withLock { $0[partition.index, default: 0] += 1; return $0[partition.index]! }
+        var batch = RowBatch()
+        for i in stride(from: partition.index, to: count, by: partition.count) {
+            batch.append(key: "\(i - count / 2)", name: "n\(i)")
+            if partition.index == failing && attempt == 1 && batch.count == 3 {
+                try await deliver(batch)  // some rows, then the connection drops
+                throw SourceError(code: .io, message: "server closed the connection")
+            }
+        }
+        try await deliver(batch)
+    }
+}
+
+@Suite struct PartitionedFetchTests {
+    @Test(arguments: [1, 2, 7, 16])
+    func everyRowExactlyOnceWithOnePartitionRetriedAlone(_ partitions: Int) async throws {
+        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 4), logger: Logger(label: "test"))
+        let source = PartitionedSource(count: 1000, failing: partitions - 1)
+        let outcome = await runner.fetch(source, policy: FetchPolicy(retries: 1, retryDelay: .milliseconds(5), partitions: partitions))
+        let table = try #require(outcome.table, "\(outcome.error ?? "")")
+        var rows: [String: String] = [:]
+        table.forEachEntry { k, n in rows[String(decoding: k, as: UTF8.self)] = String(decoding: n, as: UTF8.self) }
+        #expect(rows == Dictionary(uniqueKeysWithValues: (0..<1000).map { ("\($0 - 500)", "n\($0)") }))
+        #expect(table.duplicates == 0)  // the failed attempt's rows were dropped with it
+        let attempts = source.attempts.withLock { $0 }
+        #expect(attempts[partitions - 1] == 2)
+        #expect(attempts.filter { $0.key != partitions - 1 }.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func aPartitionThatKeepsFailingFailsTheSourceAndSaysWhich() async {
+        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 4), logger: Logger(label: "test"))
+        let outcome = await runner.fetch(PartitionedSource(count: 100, failing: 2), policy: FetchPolicy(retries: 0, partitions: 4))
+        #expect(outcome.table == nil)
+        #expect(outcome.error == "partition 3/4: server closed the connection")
+    }
+}
