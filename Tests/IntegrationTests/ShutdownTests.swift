@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NameIndexClient
+import NameIndexProtocol
+import Testing
+
+@Suite struct ShutdownDuringFirstLoadTests {
+    /// SIGTERM while the first load is stuck (its database is locked) and a client waits in Lookup:
+    /// the daemon must still exit, and the client must get an answer rather than wait forever.
+    @Test func aWaitingLookupDoesNotHoldUpShutdown() async throws {
+        let daemon = try DaemonHarness(
+            configuration: """
+                [[source]]
+                name = "users"
+                namespace = "user"
+                kind = "sqlite"
+                path = "users.db"
+                query = "SELECT id, name FROM users"
+                retries = 0
+
+                """)
+        let database = daemon.directory.appendingPathComponent("users.db").path
+        _ = try makeDatabase(database)
+        // Hold an exclusive lock for 20 s from another process.
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locker.arguments = ["python3", "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(20)", database]
+        let out = Pipe()
+        locker.standardOutput = out
+        try locker.run()
+        defer { if locker.isRunning { locker.terminate() } }
+        _ = out.fileHandleForReading.availableData  // "locked"
+
+        try daemon.launch()
+        var state: IndexInterface.DaemonState?
+        for _ in 0..<200 {
+            state = try? await daemon.client.status().state
+            if state == .loading { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(state == .loading)
+        let client = daemon.client
+        async let lookup: Result<IndexInterface.LookupReply, any Error> = {
+            do { return .success(try await client.lookup(namespace: "user", keys: ["1"])) } catch { return .failure(error) }
+        }()
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let status = try await daemon.stop(signal: SIGTERM)
+        #expect(status == 0, "\(daemon.log)")
+        #expect(clock.now - start < .seconds(9))
+        switch await lookup {
+        case .success(let reply): Issue.record("a lookup with no generation answered \(reply)")
+        case .failure(let error):
+            let failure = (error as? NameIndexClientError)?.failure
+            let closed = (error as? NameIndexClientError)?.code == .connectionClosed
+            #expect(failure == .shuttingDown || closed, "\(error)")
+        }
+    }
+
+    private func makeDatabase(_ path: String) throws -> ProgramResult {
+        try runProgram("/usr/bin/sqlite3", [path, "CREATE TABLE users(id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'one');"])
+    }
+}
