@@ -28,7 +28,10 @@ extension Configuration {
             lines.append("stall_timeout = \(quoted(TimeSpan.format(source.fetch.stallTimeout)))")
             lines.append("retries = \(source.fetch.retries)")
             lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
-            if source.kind != .file { lines.append("partitions = \(source.fetch.partitions)") }
+            if source.kind != .file {
+                lines.append("partitions = \(source.fetch.partitions)")
+                if let n = source.fetch.parallelism { lines.append("parallelism = \(n)") }
+            }
             switch source.settings {
             case .sqlite(let sqlite):
                 lines.append("path = \(quoted(sqlite.path))")

@@ -149,9 +149,13 @@ public struct ConfigurationLoader: Sendable {
             }
             fetch.partitions = n
         }
+        if kind != .file, let value = keys.value("parallelism") {
+            guard let n = value.int, n >= 1 else { throw keys.error(.invalidValue, "parallelism", "expected a whole number from 1") }
+            fetch.parallelism = n
+        }
         switch kind {
         case .command:
-            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["command", "partitions"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["command", "partitions", "parallelism"]), kind: kind.rawValue)
             guard let value = keys.value("command") else {
                 throw keys.error(.missingKey, "command", "missing required key (an array of strings: the program and its arguments)")
             }
@@ -172,7 +176,7 @@ public struct ConfigurationLoader: Sendable {
                     .init(arguments: arguments, rows: try rowFormat(keys), workingDirectory: directory.standardizedFileURL.path)),
                 guards: guards, fetch: fetch, origin: file)
         case .sqlite:
-            try keys.rejectUnknown(allowed: common.union(["path", "query", "partitions"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(["path", "query", "partitions", "parallelism"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let query = try keys.requiredString("query")

@@ -16,16 +16,20 @@ public struct FetchPolicy: Sendable, Equatable {
     public var retryDelay: Duration
     /// `partitions`: fetches of the source that together return every row (default 1).
     public var partitions: Int
+    /// `parallelism`: at most this many of the source's partitions run at once; nil: all of them
+    /// (within `max_parallel_fetches`).
+    public var parallelism: Int?
 
     public init(
         timeout: Duration = .seconds(600), stallTimeout: Duration = .seconds(300), retries: Int = 2,
-        retryDelay: Duration = .seconds(1), partitions: Int = 1
+        retryDelay: Duration = .seconds(1), partitions: Int = 1, parallelism: Int? = nil
     ) {
         self.timeout = timeout
         self.stallTimeout = stallTimeout
         self.retries = retries
         self.retryDelay = retryDelay
         self.partitions = partitions
+        self.parallelism = parallelism
     }
 
     /// The pause before attempt `attempt + 1` (attempt counts from 1): `retryDelay × 2^(attempt-1)`,
@@ -97,9 +101,16 @@ struct FetchRunner: Sendable {
         var outcome = SourceOutcome(source: source.name)
         board.queued(source.name)
         let count = max(1, policy.partitions)
+        // The source's own bound, inside the daemon-wide one.
+        let sourceLimit = ConcurrencyLimiter(limit: min(count, policy.parallelism ?? count))
         let results = await withTaskGroup(of: (Int, Result<(KeyTableBuilder, SkipCounts), PartitionFailure>).self) { group in
             for index in 0..<count {
-                group.addTask { (index, await fetchPartition(source, Partition(index: index, of: count), policy: policy)) }
+                group.addTask {
+                    await sourceLimit.acquire()
+                    let result = await fetchPartition(source, Partition(index: index, of: count), policy: policy)
+                    await sourceLimit.release()
+                    return (index, result)
+                }
             }
             var results = [Result<(KeyTableBuilder, SkipCounts), PartitionFailure>?](repeating: nil, count: count)
             for await (index, result) in group { results[index] = result }

@@ -46,11 +46,9 @@ import Testing
             do { return .success(try await client.lookup(namespace: "user", keys: ["1"])) } catch { return .failure(error) }
         }()
         try await Task.sleep(for: .milliseconds(200))
-        let clock = ContinuousClock()
-        let start = clock.now
+        // Exit status 0 means it stopped by itself: the harness kills it (status 9) after 10 s.
         let status = try await daemon.stop(signal: SIGTERM)
         #expect(status == 0, "\(daemon.log)")
-        #expect(clock.now - start < .seconds(9))
         switch await lookup {
         case .success(let reply): Issue.record("a lookup with no generation answered \(reply)")
         case .failure(let error):
