@@ -34,7 +34,7 @@ public enum SnapshotFile {
     @discardableResult
     public static func write(_ index: Index, fingerprint: UInt64, to path: String) throws -> Int {
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw failure(path, "cannot create \(temporary)") }
         var closed = false
         defer {
@@ -130,6 +130,12 @@ public enum SnapshotFile {
     ///   a snapshot written under another configuration is refused.
     /// - Throws: ``SnapshotError`` saying exactly what is wrong.
     public static func read(path: String, fingerprint: UInt64) throws -> Index {
+        try open(path: path, fingerprint: fingerprint).index
+    }
+
+    /// As ``read(path:fingerprint:)``, with what the snapshot says about itself (its size, …),
+    /// from the same mapping.
+    public static func open(path: String, fingerprint: UInt64) throws -> (index: Index, metadata: Metadata) {
         let file = try MappedFile(path: path)
         let metadata = try verifiedMetadata(file)
         let bytes = file.bytes
@@ -187,7 +193,8 @@ public enum SnapshotFile {
             throw SnapshotError(
                 .configurationChanged, path: path, "it was written for another configuration of sources")
         }
-        return Index(generation: metadata.generation, createdAtMicroseconds: metadata.createdAtMicroseconds, sources: sources)
+        let index = Index(generation: metadata.generation, createdAtMicroseconds: metadata.createdAtMicroseconds, sources: sources)
+        return (index, metadata)
     }
 
     /// The snapshot's own description, after checking its header (not its sections).
@@ -262,7 +269,7 @@ public enum SnapshotFile {
 
     private static func syncDirectory(of path: String) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = Glibc.open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
             fsync(fd)
             close(fd)

@@ -45,17 +45,17 @@ struct ReloadService: Service {
             logger.info("No snapshot at \(path); fetching from the sources.")
             return false
         }
-        let index: Index
+        let opened: (index: Index, metadata: SnapshotFile.Metadata)
         do {
-            index = try SnapshotFile.read(path: path, fingerprint: fingerprint)
+            opened = try SnapshotFile.open(path: path, fingerprint: fingerprint)
         } catch {
             logger.warning("Ignoring snapshot \(error); fetching from the sources.")
             await coordinator.snapshotIgnored("Ignored \(error)")
             return false
         }
+        let index = opened.index
         store.swap(index)
-        let bytes = (try? SnapshotFile.metadata(path: path).fileBytes) ?? index.memoryBytes
-        await coordinator.servedSnapshot(index, path: path, bytes: bytes)
+        await coordinator.servedSnapshot(index, path: path, bytes: opened.metadata.fileBytes)
         let age = HumanFormat.ago(index.createdAtMicroseconds, now: clock.now())
         var summary =
             "Serving snapshot of generation \(index.generation) from \(HumanFormat.timestamp(microseconds: index.createdAtMicroseconds)) (\(age))"

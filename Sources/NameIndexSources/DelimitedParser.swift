@@ -103,8 +103,6 @@ public struct DelimitedParser {
         }
     }
 
-    /// Bytes held back waiting for the end of their record.
-    public var bufferedByteCount: Int { carry.count }
 
     /// One line as the splitter cut it; in CSV, lines are joined while a quoted field is open.
     private mutating func physicalLine(_ line: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
