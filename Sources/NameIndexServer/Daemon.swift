@@ -37,14 +37,12 @@ public struct DaemonSettings: Sendable {
 /// its waiters, then close the socket).
 public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> ServiceGroup {
     let store = Store()
-    let sources = settings.configuration.sources.map(SourceFactory.makeSource)
     let board = FetchProgressBoard()
     let coordinator = ReloadCoordinator(
         sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board)
     var reload = ReloadService(
         coordinator: coordinator, store: store, loader: IndexLoader(
-            sources: sources, guards: settings.configuration.sources.map(\.guards),
-            policies: settings.configuration.sources.map(\.fetch),
+            plans: IndexLoader.plans(for: settings.configuration),
             runner: FetchRunner(
                 limiter: ConcurrencyLimiter(
                     limit: settings.configuration.daemon.maxParallelFetches ?? 2 * System.coreCount),
@@ -54,7 +52,6 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> Servic
     reload.snapshotPath = settings.snapshotPath
     reload.fingerprint = settings.configuration.sourceFingerprint
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
-    reload.failWholeReload = settings.configuration.sources.map { $0.guards.onFailure == .fail }
     let control = ControlServer(
         socketPath: settings.controlSocketPath,
         handler: ControlRequestHandler(store: store, coordinator: coordinator),

@@ -21,25 +21,33 @@ struct SourceOutcome: Sendable {
 /// contributes its table from `previous`, if it had one, so its rows keep
 /// serving (stale) instead of vanishing.
 struct IndexLoader: Sendable {
-    let sources: [any Source]
-    /// The guards of each source, in the same order.
-    let guards: [Configuration.Guards]
-    /// The fetch policy of each source, in the same order.
-    let policies: [FetchPolicy]
+    /// One configured source: what fetches it, how, and what its rows must pass.
+    struct SourcePlan: Sendable {
+        let source: any Source
+        let fetch: FetchPolicy
+        let guards: Configuration.Guards
+    }
+
+    /// The sources in configuration (priority) order.
+    let plans: [SourcePlan]
     let runner: FetchRunner
     let logger: Logger
 
+    /// The plans for `configuration`'s sources.
+    static func plans(for configuration: Configuration) -> [SourcePlan] {
+        configuration.sources.map { .init(source: SourceFactory.makeSource($0), fetch: $0.fetch, guards: $0.guards) }
+    }
+
     func load(previous: Index?, generation: UInt64, createdAt: UInt64) async -> (Index, [SourceOutcome]) {
         let outcomes = await withTaskGroup(of: (Int, SourceOutcome).self) { group in
-            for (position, source) in sources.enumerated() {
+            for (position, plan) in plans.enumerated() {
+                let source = plan.source
                 let earlier = previous?.table(forSource: source.name)?.count
-                let guards = self.guards[position]
-                let policy = self.policies[position]
                 let generation = previous?.generation ?? 0
                 group.addTask {
-                    var outcome = await fetch(source, policy: policy)
+                    var outcome = await fetch(source, policy: plan.fetch)
                     if let rows = outcome.table?.count,
-                        let failure = Self.guardFailure(rows: rows, previous: earlier, of: generation, guards: guards)
+                        let failure = Self.guardFailure(rows: rows, previous: earlier, of: generation, guards: plan.guards)
                     {
                         outcome.table = nil
                         outcome.error = failure
@@ -50,12 +58,12 @@ struct IndexLoader: Sendable {
                     return (position, outcome)
                 }
             }
-            var results = [SourceOutcome?](repeating: nil, count: sources.count)
+            var results = [SourceOutcome?](repeating: nil, count: plans.count)
             for await (position, outcome) in group { results[position] = outcome }
             return results.map { $0! }
         }
         var builder = IndexBuilder(generation: generation, createdAtMicroseconds: createdAt)
-        for (source, outcome) in zip(sources, outcomes) {
+        for (source, outcome) in zip(plans.map(\.source), outcomes) {
             if let table = outcome.table ?? previous?.table(forSource: source.name) {
                 builder.add(source: source.name, namespace: source.namespace, table: table)
             }

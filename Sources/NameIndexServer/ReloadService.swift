@@ -26,8 +26,6 @@ struct ReloadService: Service {
     var fingerprint: UInt64 = 0
     /// Whether to fetch at once after starting from a snapshot.
     var refreshOnStart = true
-    /// Per source, in order: whether its failure fails the whole reload (`on_failure = "fail"`).
-    var failWholeReload: [Bool] = []
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
@@ -122,7 +120,8 @@ struct ReloadService: Service {
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
             return
         }
-        let fatal = zip(outcomes, failWholeReload).filter { $0.0.error != nil && $0.1 }.map(\.0)
+        // A failed source with on_failure = "fail" refuses the whole load.
+        let fatal = zip(outcomes, loader.plans).filter { $0.0.error != nil && $0.1.guards.onFailure == .fail }.map(\.0)
         if let previous, !fatal.isEmpty {
             // on_failure = "fail": nothing of this load is applied; the previous generation keeps serving.
             let reason =
