@@ -147,30 +147,17 @@ public struct DelimitedParser {
         }
     }
 
-    /// Where one wanted field's bytes are: in the record, or unescaped into `scratch`.
-    private enum FieldRange {
-        case record(Range<Int>)
-        case scratch(Range<Int>)
-
-        func bytes(_ record: UnsafeRawBufferPointer, _ scratch: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            switch self {
-            case .record(let r): UnsafeRawBufferPointer(rebasing: record[r])
-            case .scratch(let r): UnsafeRawBufferPointer(rebasing: scratch[r])
-            }
-        }
-    }
-
     /// The ranges of fields `first` and `second` (0-based); nil when the record is malformed or short.
     /// (Two fields, not a list: this runs once per row and must not allocate.)
-    private mutating func splitFields(_ line: UnsafeRawBufferPointer, first: Int, second: Int) -> (FieldRange, FieldRange)? {
-        var firstField: FieldRange?
-        var secondField: FieldRange?
+    private mutating func splitFields(_ line: UnsafeRawBufferPointer, first: Int, second: Int) -> (FieldBytes, FieldBytes)? {
+        var firstField: FieldBytes?
+        var secondField: FieldBytes?
         let last = max(first, second)
         var index = 0
         var position = 0
         let n = line.count
         while index <= last {
-            var field: FieldRange
+            var field: FieldBytes
             if format == .csv && position < n && line[position] == 0x22 {
                 // Quoted: up to the closing quote; "" is a quote. Copied out only if it has one.
                 var i = position + 1
@@ -192,9 +179,9 @@ public struct DelimitedParser {
                 }
                 if let begin = copied {
                     scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[start..<i]))
-                    field = .scratch(begin..<scratch.count)
+                    field = .decoded(begin..<scratch.count)
                 } else {
-                    field = .record(start..<i)
+                    field = .inLine(start..<i)
                 }
                 position = i + 1
                 if position < n && line[position] != separator { return nil }  // text after the closing quote
@@ -204,7 +191,7 @@ public struct DelimitedParser {
                     if format == .csv && line[end] == 0x22 { return nil }  // a quote inside an unquoted field
                     end += 1
                 }
-                field = .record(position..<end)
+                field = .inLine(position..<end)
                 position = end
             }
             if index == first { firstField = field }

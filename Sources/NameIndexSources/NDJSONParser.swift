@@ -66,21 +66,9 @@ public struct NDJSONParser {
 
 /// Reads one JSON object from a line, far enough to pull out two members.
 struct JSONScanner {
-    enum Value {
-        case inLine(Range<Int>)
-        case decoded(Range<Int>)
-
-        func bytes(_ line: UnsafeRawBufferPointer, _ decoded: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            switch self {
-            case .inLine(let r): UnsafeRawBufferPointer(rebasing: line[r])
-            case .decoded(let r): UnsafeRawBufferPointer(rebasing: decoded[r])
-            }
-        }
-    }
-
     enum Outcome {
         /// The two members' values; nil for missing or null.
-        case found(Value?, Value?)
+        case found(FieldBytes?, FieldBytes?)
         case malformed
         case invalidUTF8
     }
@@ -100,8 +88,8 @@ struct JSONScanner {
 
     mutating func members(_ first: [UInt8], _ second: [UInt8]) -> Outcome {
         do {
-            var a: Value?
-            var b: Value?
+            var a: FieldBytes?
+            var b: FieldBytes?
             var seenA = false
             var seenB = false
             skipSpace()
@@ -142,7 +130,7 @@ struct JSONScanner {
     }
 
     /// Whether a member name equals `wanted`, without copying it.
-    private func matches(_ name: Value, _ wanted: [UInt8]) -> Bool {
+    private func matches(_ name: FieldBytes, _ wanted: [UInt8]) -> Bool {
         switch name {
         case .inLine(let r): UnsafeRawBufferPointer(rebasing: bytes[r]).elementsEqual(wanted)
         case .decoded(let r): scratch[r].elementsEqual(wanted)
@@ -161,7 +149,7 @@ struct JSONScanner {
     }
 
     /// A string, a number or null (nil); anything else is malformed for a key or name.
-    private mutating func scalar() throws -> Value? {
+    private mutating func scalar() throws -> FieldBytes? {
         switch peek() {
         case 0x22: return try string()
         case 0x6E:  // null
@@ -181,7 +169,7 @@ struct JSONScanner {
     }
 
     /// A JSON number, by its grammar; its text is the value.
-    private mutating func number() throws -> Value {
+    private mutating func number() throws -> FieldBytes {
         let start = position
         if peek() == 0x2D { position += 1 }
         guard let lead = peek(), lead >= 0x30, lead <= 0x39 else { throw Failure(invalidUTF8: false) }
@@ -207,7 +195,7 @@ struct JSONScanner {
     }
 
     /// A string; its bytes in the line when it has no escapes, else decoded into `scratch`.
-    private mutating func string() throws -> Value {
+    private mutating func string() throws -> FieldBytes {
         try expect(0x22)
         let start = position
         var decodedStart: Int?
