@@ -218,11 +218,6 @@ actor ReloadCoordinator {
             })
     }
 
-    /// The sources whose latest fetch failed.
-    var failedSources: [IndexInterface.SourceStatus] {
-        sources.filter { $0.state == .stale || $0.state == .failed }
-    }
-
     private func answerWaiters(_ outcome: Outcome) {
         let answered = waiters
         waiters = []
