@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -36,6 +37,8 @@ let package = Package(
             dependencies: [
                 "NameIndexCore", "CSQLite",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -105,7 +108,9 @@ let package = Package(
         .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer", "NameIndexSources", "NameIndexCore", "NameIndexProtocol"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["NameIndexClient", "NameIndexProtocol", "NameIndexCore", "Systemd", "nameindexd", "namectl"],
+            dependencies: [
+                "NameIndexClient", "NameIndexProtocol", "NameIndexCore", "NameIndexSources", "Systemd", "nameindexd", "namectl",
+            ],
             exclude: ["Scripts"]
         ),
     ],

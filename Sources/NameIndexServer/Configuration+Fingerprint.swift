@@ -18,6 +18,8 @@ extension Configuration {
         for source in sources {
             text += "source\0\(source.name)\0\(source.namespace)\0\(source.kind.rawValue)\0partitions\0\(source.fetch.partitions)\0"
             switch source.settings {
+            case .postgresql(let postgresql):
+                text += "url\0\(postgresql.location.description)\0query\0\(postgresql.query)\0"
             case .sqlite(let sqlite):
                 text += "path\0\(sqlite.path)\0query\0\(sqlite.query)\0"
             case .file(let file):

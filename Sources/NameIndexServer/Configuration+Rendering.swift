@@ -28,14 +28,22 @@ extension Configuration {
             lines.append("stall_timeout = \(quoted(TimeSpan.format(source.fetch.stallTimeout)))")
             lines.append("retries = \(source.fetch.retries)")
             lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
-            if source.kind != .file {
-                lines.append("partitions = \(source.fetch.partitions)")
-                if let n = source.fetch.parallelism { lines.append("parallelism = \(n)") }
-            }
+            lines.append("partitions = \(source.fetch.partitions)")
+            if let n = source.fetch.parallelism { lines.append("parallelism = \(n)") }
             switch source.settings {
+            case .postgresql(let postgresql):
+                lines.append("url = \(quoted(postgresql.location.description))")
+                lines.append("query = \(quoted(postgresql.query))")
+                lines += filterLines(postgresql.filter)
+                switch postgresql.password {
+                case .file(let path): lines.append("password_file = \(quoted(path))")
+                case .credential(let name): lines.append("password_credential = \(quoted(name))")
+                case nil: break
+                }
             case .sqlite(let sqlite):
                 lines.append("path = \(quoted(sqlite.path))")
                 lines.append("query = \(quoted(sqlite.query))")
+                lines += filterLines(sqlite.filter)
             case .file(let file):
                 lines.append("path = \(quoted(file.path))")
                 lines += rowFormatLines(file.rows)
@@ -45,6 +53,11 @@ extension Configuration {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func filterLines(_ filter: PartitionFilter?) -> [String] {
+        guard let filter else { return [] }
+        return ["partition_by = \(quoted(filter.method.rawValue))", "partition_key = \(quoted(filter.key))"]
     }
 
     private func rowFormatLines(_ rows: RowFormat) -> [String] {

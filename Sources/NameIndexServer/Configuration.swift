@@ -81,6 +81,7 @@ public struct Configuration: Sendable, Equatable {
     /// The source kinds this daemon knows.
     public enum Kind: String, Sendable, CaseIterable {
         case file
+        case postgresql
         case sqlite
         case command
     }
@@ -88,12 +89,14 @@ public struct Configuration: Sendable, Equatable {
     /// The keys of one kind.
     public enum Settings: Sendable, Equatable {
         case file(File)
+        case postgresql(PostgreSQL)
         case sqlite(SQLite)
         case command(Command)
 
         public var kind: Kind {
             switch self {
             case .file: .file
+            case .postgresql: .postgresql
             case .sqlite: .sqlite
             case .command: .command
             }
@@ -122,10 +125,40 @@ public struct Configuration: Sendable, Equatable {
         public var path: String
         /// The query; its first two columns are the key and the name.
         public var query: String
+        /// `partition_by` and `partition_key`, when the query has `{partition_filter}`.
+        public var filter: PartitionFilter?
 
-        public init(path: String, query: String) {
+        public init(path: String, query: String, filter: PartitionFilter? = nil) {
             self.path = path
             self.query = query
+            self.filter = filter
+        }
+    }
+
+    /// Where a secret comes from; the configuration never holds the secret itself.
+    public enum Secret: Sendable, Equatable {
+        /// `password_file`: an absolute path.
+        case file(String)
+        /// `password_credential`: a systemd credential's name, read from `$CREDENTIALS_DIRECTORY/<name>`.
+        case credential(String)
+    }
+
+    /// Keys of `kind = "postgresql"`.
+    public struct PostgreSQL: Sendable, Equatable {
+        /// `url`, parsed.
+        public var location: PostgresLocation
+        /// The query; its first two columns are the key and the name.
+        public var query: String
+        /// `partition_by` and `partition_key`, when the query has `{partition_filter}`.
+        public var filter: PartitionFilter?
+        /// `password_file` or `password_credential`; nil: no password.
+        public var password: Secret?
+
+        public init(location: PostgresLocation, query: String, filter: PartitionFilter? = nil, password: Secret? = nil) {
+            self.location = location
+            self.query = query
+            self.filter = filter
+            self.password = password
         }
     }
 

@@ -142,20 +142,21 @@ public struct ConfigurationLoader: Sendable {
             guards.onFailure = value
         }
         let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field"]
-        // Partitioned fetches: kinds that can substitute {partition} into what they run.
-        if kind != .file, let value = keys.value("partitions") {
+        if let value = keys.value("partitions") {
             guard let n = value.int, n >= 1, n <= 1024 else {
                 throw keys.error(.invalidValue, "partitions", "expected a whole number from 1 to 1024")
             }
             fetch.partitions = n
         }
-        if kind != .file, let value = keys.value("parallelism") {
+        if let value = keys.value("parallelism") {
             guard let n = value.int, n >= 1 else { throw keys.error(.invalidValue, "parallelism", "expected a whole number from 1") }
             fetch.parallelism = n
         }
+        let partitionKeys: Set<String> = ["partitions", "parallelism"]
+        let filterKeys: Set<String> = ["partition_by", "partition_key"]
         switch kind {
         case .command:
-            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["command", "partitions", "parallelism"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(rowKeys).union(partitionKeys).union(["command"]), kind: kind.rawValue)
             guard let value = keys.value("command") else {
                 throw keys.error(.missingKey, "command", "missing required key (an array of strings: the program and its arguments)")
             }
@@ -170,33 +171,111 @@ public struct ConfigurationLoader: Sendable {
                 arguments.append(argument)
             }
             guard !arguments[0].isEmpty else { throw keys.error(.invalidValue, "command", "the program (element 1) is empty") }
+            if fetch.partitions > 1, !arguments.contains(where: { $0.contains("{partition}") }) {
+                throw keys.error(
+                    .invalidValue, "partitions",
+                    "partitions = \(fetch.partitions) needs {partition} in the command, or every partition would fetch every row")
+            }
             return .init(
                 name: name, namespace: namespace,
                 settings: .command(
                     .init(arguments: arguments, rows: try rowFormat(keys), workingDirectory: directory.standardizedFileURL.path)),
                 guards: guards, fetch: fetch, origin: file)
         case .sqlite:
-            try keys.rejectUnknown(allowed: common.union(["path", "query", "partitions", "parallelism"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(partitionKeys).union(filterKeys).union(["path", "query"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
-            let query = try keys.requiredString("query")
-            guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw keys.error(.invalidValue, "query", "expected an SQL query, got an empty string")
-            }
+            let query = try sqlQuery(keys)
+            let filter = try partitionFilter(keys, query: query, partitions: fetch.partitions)
             let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
             return .init(
-                name: name, namespace: namespace, settings: .sqlite(.init(path: resolved, query: query)), guards: guards,
-                fetch: fetch, origin: file)
+                name: name, namespace: namespace, settings: .sqlite(.init(path: resolved, query: query, filter: filter)),
+                guards: guards, fetch: fetch, origin: file)
+        case .postgresql:
+            try keys.rejectUnknown(
+                allowed: common.union(partitionKeys).union(filterKeys).union(["url", "query", "password_file", "password_credential"]),
+                kind: kind.rawValue)
+            let url = try keys.requiredString("url")
+            let location: PostgresLocation
+            do {
+                location = try PostgresLocation(parsing: url)
+            } catch {
+                throw keys.error(.invalidValue, "url", "\(error.message)")
+            }
+            let query = try sqlQuery(keys)
+            let filter = try partitionFilter(keys, query: query, partitions: fetch.partitions)
+            var password: Configuration.Secret?
+            if let path = try keys.nonEmptyString("password_file") {
+                password = .file(URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL.path)
+            }
+            if let credential = try keys.nonEmptyString("password_credential") {
+                guard password == nil else {
+                    throw keys.error(.invalidValue, "password_credential", "give either password_file or password_credential, not both")
+                }
+                try keys.check(
+                    "password_credential", credential, isValid: { $0 != "." && $0 != ".." && !$0.contains("/") },
+                    expected: "a credential name (no '/')")
+                password = .credential(credential)
+            }
+            return .init(
+                name: name, namespace: namespace,
+                settings: .postgresql(.init(location: location, query: query, filter: filter, password: password)),
+                guards: guards, fetch: fetch, origin: file)
         case .file:
-            try keys.rejectUnknown(allowed: common.union(rowKeys).union(["path"]), kind: kind.rawValue)
+            try keys.rejectUnknown(allowed: common.union(rowKeys).union(partitionKeys).union(["path"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path
             let rows = try rowFormat(keys)
+            if rows.format == .csv && fetch.partitions > 1 {
+                throw keys.error(
+                    .invalidValue, "partitions",
+                    "a csv file is not cut into byte ranges, since a quoted field may hold a line break; use partitions = 1")
+            }
             return .init(
                 name: name, namespace: namespace,
                 settings: .file(.init(path: resolved, rows: rows)), guards: guards, fetch: fetch, origin: file)
         }
+    }
+
+    /// `query`: non-empty SQL.
+    private func sqlQuery(_ keys: TableReader) throws -> String {
+        let query = try keys.requiredString("query")
+        guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw keys.error(.invalidValue, "query", "expected an SQL query, got an empty string")
+        }
+        return query
+    }
+
+    /// `partition_by` and `partition_key`, which belong with `{partition_filter}` in the query.
+    private func partitionFilter(_ keys: TableReader, query: String, partitions: Int) throws -> PartitionFilter? {
+        let placeholder = query.contains(PartitionFilter.placeholder)
+        let key = try keys.nonEmptyString("partition_key")
+        let methodName = try keys.string("partition_by")
+        guard placeholder else {
+            if key != nil || methodName != nil {
+                throw keys.error(
+                    .invalidValue, key != nil ? "partition_key" : "partition_by",
+                    "the query has no {partition_filter} for the partition predicate to go into")
+            }
+            if partitions > 1, !query.contains("{partition}") {
+                throw keys.error(
+                    .invalidValue, "partitions",
+                    "partitions = \(partitions) needs {partition_filter} (with partition_key) or {partition} in the query, or every partition would fetch every row")
+            }
+            return nil
+        }
+        guard let key else {
+            throw keys.error(.missingKey, "partition_key", "the query has {partition_filter}: name the key to partition on (e.g. \"id\")")
+        }
+        var method = PartitionFilter.Method.hash
+        if let methodName {
+            guard let known = PartitionFilter.Method(rawValue: methodName) else {
+                throw keys.error(.invalidValue, "partition_by", "expected 'hash' or 'range', got '\(methodName)'")
+            }
+            method = known
+        }
+        return PartitionFilter(method: method, key: key)
     }
 
     /// The row format keys shared by the kinds that read text: `format` and its columns or fields.

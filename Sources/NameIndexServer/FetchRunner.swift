@@ -101,13 +101,28 @@ struct FetchRunner: Sendable {
         var outcome = SourceOutcome(source: source.name)
         board.queued(source.name)
         let count = max(1, policy.partitions)
+        let fetcher: any PartitionFetcher
+        switch await withRetries(source, nil, policy: policy, { () async throws -> any PartitionFetcher in
+            try await withDeadline(policy.timeout) { try await source.prepare(partitions: count) }
+        }) {
+        case .success(let prepared):
+            fetcher = prepared
+        case .failure(let failure):
+            outcome.error = failure.message
+            board.set(source.name, .failed)
+            outcome.duration = clock.now - start
+            return outcome
+        }
         // The source's own bound, inside the daemon-wide one.
         let sourceLimit = ConcurrencyLimiter(limit: min(count, policy.parallelism ?? count))
         let results = await withTaskGroup(of: (Int, Result<(KeyTableBuilder, SkipCounts), PartitionFailure>).self) { group in
             for index in 0..<count {
                 group.addTask {
                     await sourceLimit.acquire()
-                    let result = await fetchPartition(source, Partition(index: index, of: count), policy: policy)
+                    let partition = Partition(index: index, of: count)
+                    let result = await withRetries(source, partition, policy: policy) {
+                        try await self.attempt(source, fetcher, partition, policy: policy)
+                    }
                     await sourceLimit.release()
                     return (index, result)
                 }
@@ -141,22 +156,31 @@ struct FetchRunner: Sendable {
         let message: String
     }
 
-    /// One partition, with its retries.
-    private func fetchPartition(_ source: any Source, _ partition: Partition, policy: FetchPolicy) async
-        -> Result<(KeyTableBuilder, SkipCounts), PartitionFailure>
-    {
+    /// `body` under the daemon-wide limit, tried again after failures as `policy` says.
+    /// `partition` is nil for the source's preparation.
+    private func withRetries<T>(
+        _ source: any Source, _ partition: Partition?, policy: FetchPolicy, _ body: () async throws -> T
+    ) async -> Result<T, PartitionFailure> {
         var logger = logger
         logger[metadataKey: "source"] = "\(source.name)"
         logger[metadataKey: "namespace"] = "\(source.namespace)"
-        let label = partition.count == 1 ? "source '\(source.name)'" : "source '\(source.name)' partition \(partition)"
-        if partition.count > 1 { logger[metadataKey: "partition"] = "\(partition)" }
+        let label: String
+        let where_: String
+        if let partition, partition.count > 1 {
+            label = "source '\(source.name)' partition \(partition)"
+            where_ = "partition \(partition): "
+            logger[metadataKey: "partition"] = "\(partition)"
+        } else {
+            label = "source '\(source.name)'"
+            where_ = ""
+        }
         var attempt = 1
         while true {
             await limiter.acquire()
             board.running(source.name, attempt: attempt)
-            let result: Result<(KeyTableBuilder, SkipCounts), any Error>
+            let result: Result<T, any Error>
             do {
-                result = .success(try await self.attempt(source, partition, policy: policy))
+                result = .success(try await body())
             } catch {
                 result = .failure(error)
             }
@@ -165,7 +189,6 @@ struct FetchRunner: Sendable {
             case .success(let value):
                 return .success(value)
             case .failure(let error):
-                let where_ = partition.count == 1 ? "" : "partition \(partition): "
                 if Task.isCancelled { return .failure(PartitionFailure(message: "cancelled")) }
                 let attempts = attempt == 1 ? "" : " (after \(attempt) attempts)"
                 guard attempt <= policy.retries else {
@@ -182,8 +205,22 @@ struct FetchRunner: Sendable {
         }
     }
 
+    /// `body`, failed when it runs past `timeout`.
+    private func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw AttemptError.timedOut(timeout)
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next() ?? nil else { throw CancellationError() }
+            return result
+        }
+    }
+
     /// One attempt, raced against its deadline and its stall detector.
-    private func attempt(_ source: any Source, _ partition: Partition, policy: FetchPolicy) async throws
+    private func attempt(_ source: any Source, _ fetcher: any PartitionFetcher, _ partition: Partition, policy: FetchPolicy) async throws
         -> (KeyTableBuilder, SkipCounts)
     {
         let clock = ContinuousClock()
@@ -194,7 +231,7 @@ struct FetchRunner: Sendable {
             group.addTask {
                 let builder = KeyTableBuilder()
                 var skipped = SkipCounts()
-                try await source.fetch(partition) { batch in
+                try await fetcher.fetch(partition) { batch in
                     try builder.add(batch)
                     skipped += batch.skipped
                     lastProgress.set(clock.now)

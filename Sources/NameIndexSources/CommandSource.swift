@@ -20,7 +20,7 @@ import SystemPackage
 /// A non-zero exit fails the fetch with the last lines of its standard error;
 /// a cancelled fetch (a deadline, a stall, a shutdown) kills the whole process
 /// group, so no child of the program is left behind.
-public struct CommandSource: Source {
+public struct CommandSource: Source, PartitionFetcher {
     public let name: String
     public let namespace: String
     public var kind: String { "command" }

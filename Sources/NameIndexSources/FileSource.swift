@@ -9,6 +9,13 @@ import NameIndexCore
 ///
 /// The file is read in fixed-size chunks and parsed as it is read, so memory
 /// stays bounded by the chunk and batch sizes whatever the file's size.
+///
+/// With `partitions = N`, each file is cut into N byte ranges of about equal
+/// size, moved to line starts, and the ranges are parsed at once: a line
+/// belongs to the range its first byte is in. The files and their sizes are
+/// settled once, before the ranges are read. Every range parses the header
+/// line first when there is one. CSV is not cut, since a quoted field may
+/// hold a line break (the configuration refuses it).
 public struct FileSource: Source {
     public let name: String
     public let namespace: String
@@ -39,12 +46,40 @@ public struct FileSource: Source {
     /// Whether `path` is a glob pattern rather than one file.
     public var isGlob: Bool { path.contains(where: { "*?[".contains($0) }) }
 
-    public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
-        precondition(partition == .whole, "file sources are not partitioned yet")
+    public func prepare(partitions: Int) async throws -> any PartitionFetcher {
         let files = try isGlob ? Self.expand(path) : [path]
-        for file in files {
-            try await readFile(file, deliver: deliver)
+        guard partitions > 1 else { return Prepared(source: self, files: files.map { ($0, nil) }) }
+        return Prepared(source: self, files: try files.map { ($0, try Self.size(of: $0)) })
+    }
+
+    /// One fetch: the files, and their sizes when they are cut into ranges.
+    struct Prepared: PartitionFetcher {
+        let source: FileSource
+        let files: [(path: String, size: Int?)]
+
+        func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
+            for (file, size) in files {
+                if let size, partition.count > 1 {
+                    let from = size * partition.index / partition.count
+                    let to = size * (partition.index + 1) / partition.count
+                    try await source.readFile(file, range: from..<to, deliver: deliver)
+                } else {
+                    try await source.readFile(file, range: nil, deliver: deliver)
+                }
+            }
         }
+    }
+
+    private static func size(of file: String) throws -> Int {
+        var info = stat()
+        guard stat(file, &info) == 0 else { throw Self.openError(file, errno) }
+        return Int(info.st_size)
+    }
+
+    private static func openError(_ file: String, _ code: Int32) -> SourceError {
+        SourceError(
+            code: code == ENOENT ? .notFound : code == EACCES ? .permissionDenied : .io,
+            message: "Failed to open '\(file)': \(String(cString: strerror(code)))")
     }
 
     /// The files matching `pattern`, sorted by name.
@@ -68,29 +103,62 @@ public struct FileSource: Source {
         return files.sorted()
     }
 
-    private func readFile(_ file: String, deliver: (RowBatch) async throws -> Void) async throws {
+    /// Reads `file`, or the lines that start in `range` of it (after its header line, if any).
+    private func readFile(_ file: String, range: Range<Int>?, deliver: (RowBatch) async throws -> Void) async throws {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            throw SourceError(
-                code: code == ENOENT ? .notFound : code == EACCES ? .permissionDenied : .io,
-                message: "Failed to open '\(file)': \(String(cString: strerror(code)))")
-        }
+        if fd < 0 { throw Self.openError(file, errno) }
         defer { close(fd) }
         var rows = RowStream(format: options.rows, batchRows: batchRows, label: "'\(file)'")
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
-        while true {
-            try Task.checkCancellation()
-            let got = read(fd, buffer.baseAddress, chunkSize)
-            if got < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw SourceError(code: .io, message: "Failed to read '\(file)': \(String(cString: strerror(code)))")
+        /// Feeds bytes [from, to) (to EOF when nil) to the parser.
+        func feed(_ from: Int, _ to: Int?) async throws {
+            var offset = from
+            while to.map({ offset < $0 }) ?? true {
+                try Task.checkCancellation()
+                let want = to.map { min(chunkSize, $0 - offset) } ?? chunkSize
+                let got = pread(fd, buffer.baseAddress, want, off_t(offset))
+                if got < 0 {
+                    let code = errno
+                    if code == EINTR { continue }
+                    throw SourceError(code: .io, message: "Failed to read '\(file)': \(String(cString: strerror(code)))")
+                }
+                if got == 0 { break }
+                offset += got
+                if let full = try rows.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { try await deliver(full) }
             }
-            if got == 0 { break }
-            if let full = try rows.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { try await deliver(full) }
         }
+        guard let range else {
+            try await feed(0, nil)
+            try await rows.finish(deliver: deliver)
+            return
+        }
+        var start = try lineStart(fd, file, at: range.lowerBound)
+        let end = try lineStart(fd, file, at: range.upperBound)
+        if options.rows.format != .ndjson && options.rows.header {
+            let headerEnd = try lineStart(fd, file, at: 1)
+            if range.lowerBound > 0 { try await feed(0, headerEnd) }
+            start = max(start, range.lowerBound > 0 ? headerEnd : 0)
+        }
+        if start < end { try await feed(start, end) }
         try await rows.finish(deliver: deliver)
+    }
+
+    /// Where the first line that starts at or after `offset` starts: `offset` itself when a line
+    /// starts there, else just past the next line feed, else the end of the file.
+    private func lineStart(_ fd: Int32, _ file: String, at offset: Int) throws -> Int {
+        if offset == 0 { return 0 }
+        var position = offset - 1
+        var probe = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let got = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SourceError(code: .io, message: "Failed to read '\(file)': \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { return position }
+            if let newline = probe[0..<got].firstIndex(of: UInt8(ascii: "\n")) { return position + newline + 1 }
+            position += got
+        }
     }
 }

@@ -15,35 +15,128 @@ public struct SQLiteSource: Source {
     /// The database file.
     public let path: String
     public let query: String
+    /// How `{partition_filter}` is made; nil when the query does not use it.
+    public let filter: PartitionFilter?
     /// Rows handed over per batch.
     public var batchRows = 8192
 
-    public init(name: String, namespace: String, path: String, query: String) {
+    public init(name: String, namespace: String, path: String, query: String, filter: PartitionFilter? = nil) {
         self.name = name
         self.namespace = namespace
         self.path = path
         self.query = query
+        self.filter = filter
     }
 
-    /// The query for `partition`, with `{partition}` (0-based) and `{partitions}` replaced by integers.
-    public func query(for partition: Partition) -> String {
-        query.replacing("{partitions}", with: String(partition.count)).replacing("{partition}", with: String(partition.index))
-    }
-
-    public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
-        var db: OpaquePointer?
-        let opened = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
-        defer { sqlite3_close_v2(db) }
-        guard opened == SQLITE_OK, let db else {
-            throw SourceError(code: opened == SQLITE_CANTOPEN ? .notFound : .io, message: "Failed to open SQLite database '\(path)': \(Self.message(db, opened))")
+    /// The query for `partition`: `{partition}` (0-based) and `{partitions}` replaced by integers,
+    /// `{partition_filter}` by the partition's predicate.
+    public func query(for partition: Partition, bounds: ClosedRange<Int64>? = nil) -> String {
+        var text = query.replacing("{partitions}", with: String(partition.count))
+            .replacing("{partition}", with: String(partition.index))
+        if let filter {
+            text = text.replacing(
+                PartitionFilter.placeholder, with: filter.predicate(for: partition, bounds: bounds, dialect: .sqlite))
         }
-        sqlite3_busy_timeout(db, 5_000)
-        var statement: OpaquePointer?
-        let prepared = sqlite3_prepare_v2(db, query(for: partition), -1, &statement, nil)
+        return text
+    }
+
+    public func prepare(partitions: Int) async throws -> any PartitionFetcher {
+        guard partitions > 1, let filter, filter.method == .range else { return Prepared(source: self, bounds: nil) }
+        return Prepared(source: self, bounds: try readBounds())
+    }
+
+    /// One fetch of the source: the same bounds for every partition.
+    struct Prepared: PartitionFetcher {
+        let source: SQLiteSource
+        let bounds: ClosedRange<Int64>?
+
+        func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
+            try await source.fetch(source.query(for: partition, bounds: bounds), deliver: deliver)
+        }
+    }
+
+    /// min and max of the query's first column, over the whole source; nil when it has no rows.
+    private func readBounds() throws -> ClosedRange<Int64>? {
+        let whole = query(for: .whole)
+        let db = try Database(path: path)
+        let column = try db.statement(whole) { sqlite3_column_name($0, 0).map { String(cString: $0) } ?? "" }
+        let quoted = "\"" + column.replacing("\"", with: "\"\"") + "\""
+        return try db.statement("SELECT min(\(quoted)), max(\(quoted)) FROM (\(whole))") { statement in
+            let step = sqlite3_step(statement)
+            guard step == SQLITE_ROW else {
+                throw SourceError(code: .io, message: "Failed to read the key bounds from '\(path)': \(db.message(step))")
+            }
+            if sqlite3_column_type(statement, 0) == SQLITE_NULL { return nil }
+            guard sqlite3_column_type(statement, 0) == SQLITE_INTEGER, sqlite3_column_type(statement, 1) == SQLITE_INTEGER else {
+                throw SourceError(
+                    code: .invalidConfiguration,
+                    message: "partition_by = \"range\" needs integer keys, but the first column of the query on '\(path)' is not an integer")
+            }
+            return sqlite3_column_int64(statement, 0)...sqlite3_column_int64(statement, 1)
+        }
+    }
+
+    /// An open, read-only database connection, closed when the last reference goes.
+    final class Database {
+        let handle: OpaquePointer
+        let path: String
+
+        init(path: String) throws {
+            self.path = path
+            var db: OpaquePointer?
+            let opened = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+            guard opened == SQLITE_OK, let db else {
+                let message = db.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(opened))
+                sqlite3_close_v2(db)
+                throw SourceError(
+                    code: opened == SQLITE_CANTOPEN ? .notFound : .io, message: "Failed to open SQLite database '\(path)': \(message)")
+            }
+            handle = db
+            sqlite3_busy_timeout(db, 5_000)
+            // The hash behind partition_by = "hash": NameHash of the value's text, as a non-negative integer.
+            sqlite3_create_function_v2(
+                db, "nameindex_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+                { context, _, values in
+                    guard let value = values?[0], sqlite3_value_type(value) != SQLITE_NULL else {
+                        sqlite3_result_null(context)
+                        return
+                    }
+                    let text = sqlite3_value_text(value)
+                    let bytes = UnsafeRawBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
+                    sqlite3_result_int64(context, Int64(NameHash.hash(bytes) >> 1))
+                }, nil, nil, nil)
+        }
+
+        deinit { sqlite3_close_v2(handle) }
+
+        func message(_ code: Int32) -> String {
+            if let text = sqlite3_errmsg(handle) { return String(cString: text) }
+            return String(cString: sqlite3_errstr(code))
+        }
+
+        /// Prepares `sql`, runs `body` on the statement, and finalizes it.
+        func statement<T>(_ sql: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+            let statement = try prepare(sql)
+            defer { sqlite3_finalize(statement) }
+            return try body(statement)
+        }
+
+        /// A prepared statement the caller finalizes.
+        func prepare(_ sql: String) throws -> OpaquePointer {
+            var statement: OpaquePointer?
+            let prepared = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+            guard prepared == SQLITE_OK, let statement else {
+                sqlite3_finalize(statement)
+                throw SourceError(code: .invalidConfiguration, message: "Failed to prepare the query of '\(path)': \(message(prepared))")
+            }
+            return statement
+        }
+    }
+
+    private func fetch(_ sql: String, deliver: (RowBatch) async throws -> Void) async throws {
+        let db = try Database(path: path)
+        let statement = try db.prepare(sql)
         defer { sqlite3_finalize(statement) }
-        guard prepared == SQLITE_OK, let statement else {
-            throw SourceError(code: .invalidConfiguration, message: "Failed to prepare the query of '\(path)': \(Self.message(db, prepared))")
-        }
         guard sqlite3_column_count(statement) >= 2 else {
             throw SourceError(code: .invalidConfiguration, message: "The query of '\(path)' must return two columns: the key, then the name")
         }
@@ -53,7 +146,7 @@ public struct SQLiteSource: Source {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
             guard step == SQLITE_ROW else {
-                throw SourceError(code: .io, message: "Failed to read from '\(path)': \(Self.message(db, step))")
+                throw SourceError(code: .io, message: "Failed to read from '\(path)': \(db.message(step))")
             }
             scratch.withUnsafeMutableBytes { scratch in
                 let key = Self.column(statement, 0, scratch: scratch)
@@ -86,10 +179,5 @@ public struct SQLiteSource: Source {
             let text = sqlite3_column_text(statement, index)
             return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, index)))
         }
-    }
-
-    private static func message(_ db: OpaquePointer?, _ code: Int32) -> String {
-        if let db, let text = sqlite3_errmsg(db) { return String(cString: text) }
-        return String(cString: sqlite3_errstr(code))
     }
 }

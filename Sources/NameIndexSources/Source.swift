@@ -22,9 +22,11 @@ public struct Partition: Sendable, Hashable, CustomStringConvertible {
 
 /// Something that yields id → name rows for one namespace.
 ///
-/// A source streams: it hands rows to `deliver` in batches as it reads them
-/// and never holds a whole table. `deliver` may suspend, which is how a slow
-/// consumer holds back a fast source.
+/// A fetch of a source has two steps. ``prepare(partitions:)`` runs once,
+/// before any partition starts, and settles what must be the same for all of
+/// them (a key range's bounds, a file's size); the ``PartitionFetcher`` it
+/// returns then fetches each partition, possibly all at once. Sources with
+/// nothing to settle are their own fetcher.
 public protocol Source: Sendable {
     /// The source's configured name, unique in the daemon.
     var name: String { get }
@@ -33,9 +35,33 @@ public protocol Source: Sendable {
     /// The kind, as written in the configuration (`file`, …).
     var kind: String { get }
 
+    /// Settles what the `partitions` fetches share; called once per fetch of the source.
+    ///
+    /// - Throws: ``SourceError`` when the source cannot be reached.
+    func prepare(partitions: Int) async throws -> any PartitionFetcher
+}
+
+/// Fetches the partitions of one prepared fetch of a source.
+public protocol PartitionFetcher: Sendable {
     /// Fetches the rows of `partition`.
+    ///
+    /// Rows are handed to `deliver` in batches as they are read, never
+    /// collected; `deliver` may suspend, which is how a slow consumer holds
+    /// back a fast source.
     ///
     /// - Throws: ``SourceError`` when the rows cannot be read. Bad rows are not
     ///   errors: they are skipped and counted in ``RowBatch/skipped``.
     func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws
+}
+
+extension Source where Self: PartitionFetcher {
+    /// A source with nothing to settle fetches its partitions itself.
+    public func prepare(partitions: Int) async throws -> any PartitionFetcher { self }
+}
+
+extension Source {
+    /// Fetches the whole source as one partition: prepare, then fetch.
+    public func fetchWhole(deliver: (RowBatch) async throws -> Void) async throws {
+        try await prepare(partitions: 1).fetch(.whole, deliver: deliver)
+    }
 }

@@ -137,12 +137,61 @@ let userSource = """
         #expect(error.key == "source[1].\(key)")
     }
 
+    static let pgSource = """
+        [[source]]
+        name = "accounts"
+        namespace = "account"
+        kind = "postgresql"
+        url = "postgresql://reader@db:5432/app"
+        query = "SELECT id, name FROM accounts"
+
+        """
+
+    @Test(arguments: [
+        (pgSource.replacingOccurrences(of: "reader@", with: "reader:pw@"), "source[1].url", "password_file or password_credential"),
+        (pgSource.replacingOccurrences(of: "postgresql://", with: "mysql://"), "source[1].url", "postgresql://"),
+        (pgSource + "partitions = 4\n", "source[1].partitions", "needs {partition_filter} (with partition_key) or {partition}"),
+        (pgSource + "partition_key = \"id\"\n", "source[1].partition_key", "no {partition_filter}"),
+        (pgSource + "password_file = \"pw\"\npassword_credential = \"pg\"\n", "source[1].password_credential", "not both"),
+        (pgSource + "password_credential = \"../x\"\n", "source[1].password_credential", "a credential name"),
+        (pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts WHERE {partition_filter}") + "partition_key = \"id\"\npartition_by = \"modulo\"\n",
+         "source[1].partition_by", "expected 'hash' or 'range'"),
+        (userSource + "partitions = 0\n", "source[1].partitions", "from 1 to 1024"),
+    ])
+    func aWrongSourceValueIsAnErrorSayingWhatWasExpected(_ text: String, _ key: String, _ message: String) throws {
+        let error = try #require(configurationError(text))
+        #expect(error.key == key)
+        #expect(error.message.contains(message), "\(error.message)")
+    }
+
+    @Test func aPartitionFilterWithoutItsKeyIsMissingTheKey() throws {
+        let text = Self.pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts WHERE {partition_filter}")
+        let error = try #require(configurationError(text))
+        #expect(error.code == .missingKey)
+        #expect(error.key == "source[1].partition_key")
+    }
+
+    @Test func aPostgresSourceParses() throws {
+        let text = Self.pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts a WHERE {partition_filter}")
+            + "partition_key = \"a.id\"\npartition_by = \"range\"\npartitions = 3\npassword_file = \"secrets/pw\"\n"
+        var configuration = Configuration()
+        try ConfigurationLoader().parse(text, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
+        guard case .postgresql(let pg) = configuration.sources[0].settings else {
+            Issue.record("not a postgresql source")
+            return
+        }
+        #expect(pg.location.host == "db" && pg.location.user == "reader" && pg.location.database == "app")
+        #expect(pg.filter == PartitionFilter(method: .range, key: "a.id"))
+        #expect(pg.password == .file("/etc/nameindexd/secrets/pw"))
+        #expect(configuration.sources[0].fetch.partitions == 3)
+    }
+
     @Test(arguments: [
         ("[daemon]\nruntime_directory = 5\n", "daemon.runtime_directory", "expected a string, got an integer"),
         ("[daemon]\nruntime_directory = \"relative/dir\"\n", "daemon.runtime_directory", "expected an absolute path"),
         ("daemon = \"x\"\n", "daemon", "expected a table"),
         ("source = 3\n", "source", "expected an array of tables"),
-        (userSource.replacingOccurrences(of: "kind = \"file\"", with: "kind = \"hive\""), "source[1].kind", "expected one of 'file', 'sqlite', 'command', got 'hive'"),
+        (userSource.replacingOccurrences(of: "kind = \"file\"", with: "kind = \"hive\""), "source[1].kind", "expected one of 'file', 'postgresql', 'sqlite', 'command', got 'hive'"),
         (userSource + "header = \"yes\"\n", "source[1].header", "expected a boolean"),
         (userSource.replacingOccurrences(of: "name = \"users\"", with: "name = \"my users\""), "source[1].name", "expected a name"),
         (userSource.replacingOccurrences(of: "namespace = \"user\"", with: "namespace = \"\""), "source[1].namespace", "expected a namespace"),
@@ -343,7 +392,7 @@ let userSource = """
     @Test func theAnnotatedExampleIsValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let configuration = try ConfigurationLoader().load(path: root.appendingPathComponent("examples/nameindexd.toml").path)
-        #expect(configuration.sources.map(\.kind) == [.command, .file, .sqlite, .file])
+        #expect(configuration.sources.map(\.kind) == [.command, .postgresql, .file, .sqlite, .file])
         #expect(configuration.sources[0].fetch.partitions == 8)
         #expect(configuration.sources[0].guards == .init(minRows: 1_000_000, maxShrink: 0.1, onFailure: .keep))
         #expect(configuration.daemon.maxParallelFetches == 4)

@@ -8,7 +8,7 @@ import Testing
 @testable import NameIndexServer
 
 /// A source whose behaviour each test scripts: fail some attempts, hang, stall, or count concurrency.
-final class ScriptedSource: Source, Sendable {
+final class ScriptedSource: Source, PartitionFetcher, Sendable {
     enum Behaviour: Sendable {
         case rows(Int)
         case failTimes(Int, then: Int)  // fail this many attempts, then deliver rows
@@ -59,7 +59,7 @@ final class RunningCounter: Sendable {
 }
 
 /// A source that counts, in a shared counter, the fetches running at once.
-final class ConcurrencyProbe: Source, Sendable {
+final class ConcurrencyProbe: Source, PartitionFetcher, Sendable {
     let name: String
     var namespace: String { "n" }
     var kind: String { "test" }
@@ -194,7 +194,7 @@ final class ConcurrencyProbe: Source, Sendable {
 }
 
 /// Rows 0..<count split by `i % partitions`; partition `failing` fails its first attempt.
-final class PartitionedSource: Source, Sendable {
+final class PartitionedSource: Source, PartitionFetcher, Sendable {
     var name: String { "p" }
     var namespace: String { "n" }
     var kind: String { "test" }
@@ -246,7 +246,7 @@ final class PartitionedSource: Source, Sendable {
 }
 
 /// Partitions that each take a while, counting how many run at once.
-final class SlowPartitions: Source, Sendable {
+final class SlowPartitions: Source, PartitionFetcher, Sendable {
     var name: String { "slow" }
     var namespace: String { "n" }
     var kind: String { "test" }

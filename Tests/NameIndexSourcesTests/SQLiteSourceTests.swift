@@ -23,7 +23,7 @@ func makeSQLiteDatabase(_ sql: String) throws -> String {
         var rows: [[String]] = []
         var skipped = SkipCounts()
         var batches = 0
-        try await source.fetch(.whole) { batch in
+        try await source.fetchWhole { batch in
             batches += 1
             skipped += batch.skipped
             batch.forEach { k, n in rows.append([String(decoding: k, as: UTF8.self), String(decoding: n, as: UTF8.self)]) }
@@ -71,7 +71,7 @@ func makeSQLiteDatabase(_ sql: String) throws -> String {
         ]
         for (source, code, text) in cases {
             await #expect {
-                try await source.fetch(.whole) { _ in }
+                try await source.fetchWhole { _ in }
             } throws: { error in
                 let error = error as? SourceError
                 return error?.code == code && error?.message.contains(text) == true

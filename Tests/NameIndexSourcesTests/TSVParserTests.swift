@@ -136,7 +136,7 @@ func parseTSV(_ text: String, header: Bool = false, chunkSize: Int = .max) -> ([
         var rows = 0
         var batches = 0
         var last = ""
-        try await source.fetch(.whole) { batch in
+        try await source.fetchWhole { batch in
             batches += 1
             #expect(batch.count <= 512 + 100)
             batch.forEach { key, name in
@@ -153,7 +153,7 @@ func parseTSV(_ text: String, header: Bool = false, chunkSize: Int = .max) -> ([
     @Test func aMissingFileIsANotFoundError() async {
         let source = FileSource(name: "s", namespace: "n", path: "/nonexistent/nameindex.tsv", header: false)
         await #expect {
-            try await source.fetch(.whole) { _ in }
+            try await source.fetchWhole { _ in }
         } throws: { error in
             let error = error as? SourceError
             return error?.code == .notFound && error?.message.contains("/nonexistent/nameindex.tsv") == true
@@ -171,7 +171,7 @@ func parseTSV(_ text: String, header: Bool = false, chunkSize: Int = .max) -> ([
 
     static func rows(_ source: FileSource) async throws -> [[String]] {
         var rows: [[String]] = []
-        try await source.fetch(.whole) { batch in
+        try await source.fetchWhole { batch in
             batch.forEach { k, n in rows.append([String(decoding: k, as: UTF8.self), String(decoding: n, as: UTF8.self)]) }
         }
         return rows
@@ -196,7 +196,7 @@ func parseTSV(_ text: String, header: Bool = false, chunkSize: Int = .max) -> ([
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = FileSource(name: "s", namespace: "n", path: directory.path + "/*.tsv", header: false)
         await #expect {
-            try await source.fetch(.whole) { _ in }
+            try await source.fetchWhole { _ in }
         } throws: { error in
             (error as? SourceError)?.code == .notFound && (error as? SourceError)?.message.hasPrefix("No file matches") == true
         }

@@ -32,25 +32,41 @@ struct ProgramResult {
 }
 
 /// Runs `executable` with `arguments` and waits for it.
-func runProgram(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProgramResult {
+func runProgram(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil
+) throws -> ProgramResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let environment { process.environment = environment }
-    let out = Pipe()
-    // stderr goes to a file, so a child that fills it never blocks while we drain stdout.
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    // Both outputs go to files, so neither a child that fills one nor a daemon it starts (which may
+    // inherit them) can block us: we wait for the program itself, not for the end of its output.
+    let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-stdout-\(UUID())").path
     let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-stderr-\(UUID())").path
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
     _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errPath) }
-    process.standardOutput = out
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    defer {
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+    let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+    let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    defer {
+        try? outHandle.close()
+        try? errHandle.close()
+    }
+    process.standardOutput = outHandle
+    process.standardError = errHandle
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    let read = { (path: String) in
+        String(decoding: (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd()) ?? Data(), as: UTF8.self)
+    }
     return ProgramResult(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        status: process.terminationStatus, stdout: read(outPath),
+        stderr: read(errPath))
 }
 
 /// A real nameindexd process on a private runtime directory, with its own
@@ -92,6 +108,8 @@ final class DaemonHarness {
     }
 
     func write(_ name: String, _ contents: String) throws {
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 

@@ -1,0 +1,157 @@
+import Foundation
+import NameIndexClient
+import NameIndexProtocol
+import Testing
+
+/// The postgresql kind in the running daemon: faults, passwords, and what status says.
+@Suite(.serialized) struct PostgresDaemonTests {
+    let server: PostgresServer
+
+    init() throws {
+        server = try PostgresServer.get()
+    }
+
+    /// Every key and name of a namespace, looked up in the running daemon.
+    func lookupAll(_ daemon: DaemonHarness, namespace: String, keys: [String]) async throws -> [String?] {
+        var names: [String?] = []
+        for chunk in stride(from: 0, to: keys.count, by: 5000) {
+            let reply = try await daemon.client.lookup(namespace: namespace, keys: Array(keys[chunk..<min(chunk + 5000, keys.count)]))
+            names += reply.names
+        }
+        return names
+    }
+
+    @Test func aPartitionWhoseConnectionIsKilledMidStreamIsRetriedAndTheIndexIsExact() async throws {
+        // The gate sleeps at one row while armed: the partition has streamed rows and is then cut off.
+        try server.psql("""
+            DROP TABLE IF EXISTS fault_users, gate_armed;
+            CREATE TABLE fault_users AS SELECT g::bigint AS id, 'user ' || g || ' é' AS name FROM generate_series(1, 40000) g;
+            CREATE TABLE gate_armed(x int);
+            INSERT INTO gate_armed VALUES (1);
+            CREATE OR REPLACE FUNCTION nameindex_gate(id bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+              IF id = 30000 AND EXISTS (SELECT 1 FROM gate_armed) THEN PERFORM pg_sleep(120); END IF;
+              RETURN true;
+            END $$;
+            """)
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "postgresql"
+            url = "\(server.url())"
+            query = "SELECT id, name FROM fault_users WHERE {partition_filter} AND nameindex_gate(id) ORDER BY id"
+            partition_by = "hash"
+            partition_key = "id"
+            partitions = 4
+            retries = 2
+            retry_delay = "100ms"
+            """)
+        try daemon.launch()
+        // Wait for the gated partition to sleep, then kill its connection and disarm the gate.
+        var killed = false
+        for _ in 0..<200 where !killed {
+            let out = try server.psql("""
+                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'nameindexd' AND wait_event = 'PgSleep'
+                """)
+            if out.trimmingCharacters(in: .whitespacesAndNewlines) == "1" {
+                let terminated = try server.psql("""
+                    DELETE FROM gate_armed;
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'nameindexd' AND wait_event = 'PgSleep';
+                    """)
+                killed = terminated.contains("t")
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(killed)
+        try await daemon.waitUntilLoaded()
+        let status = try await daemon.client.status()
+        #expect(status.state == .serving)
+        #expect(status.sources[0].state == .loaded)
+        #expect(status.sources[0].rows == 40000)
+        let keys = (1...40000).map(String.init)
+        let names = try await lookupAll(daemon, namespace: "user", keys: keys)
+        #expect(names == keys.map { "user \($0) é" })
+        let log = try String(contentsOf: daemon.logFile, encoding: .utf8)
+        #expect(log.contains("Failed to fetch source 'users' partition "), "\(log)")
+        #expect(log.contains("retrying"), "\(log)")
+        try await daemon.stop()
+    }
+
+    @Test func aSourceThatCannotConnectKeepsItsRowsAndStatusSaysWhyAndWhenItLastLoaded() async throws {
+        try server.psql("""
+            DROP TABLE IF EXISTS connect_users;
+            DROP ROLE IF EXISTS flaky_reader;
+            CREATE ROLE flaky_reader LOGIN;
+            CREATE TABLE connect_users AS SELECT g AS id, 'name ' || g AS name FROM generate_series(1, 100) g;
+            GRANT SELECT ON connect_users TO flaky_reader;
+            """)
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "postgresql"
+            url = "\(server.url(user: "flaky_reader"))"
+            query = "SELECT id, name FROM connect_users"
+            retries = 0
+            """)
+        try await daemon.start()
+        let before = try await daemon.client.status().sources[0]
+        #expect(before.rows == 100)
+        let loadedAt = try #require(before.lastSuccessUSec)
+        try server.psql("ALTER ROLE flaky_reader NOLOGIN")
+        let reload = try daemon.namectl(["reload"])
+        #expect(reload.status == 1)
+        #expect(reload.stderr.contains("not permitted to log in"), "\(reload.stderr)")
+        #expect(try daemon.namectl(["get", "user", "42"]).stdout == "42\tname 42\n")
+        let after = try await daemon.client.status().sources[0]
+        #expect(after.state == .stale)
+        #expect(after.rows == 100)
+        #expect(after.lastSuccessUSec == loadedAt)
+        #expect(after.lastError?.contains("cannot connect") == true)
+        let text = try daemon.namectl(["status"]).stdout
+        #expect(text.contains("not permitted to log in"), "\(text)")
+        try await daemon.stop()
+    }
+
+    @Test func thePasswordComesFromASystemdCredential() async throws {
+        try server.psql("DROP TABLE IF EXISTS secret_users; CREATE TABLE secret_users AS SELECT 1 AS id, 'Zoë' AS name;")
+        let daemon = try DaemonHarness(
+            configuration: """
+                [[source]]
+                name = "users"
+                namespace = "user"
+                kind = "postgresql"
+                url = "\(server.url(user: "secret_reader"))"
+                query = "SELECT id, name FROM secret_users"
+                password_credential = "pg-password"
+                """,
+            files: ["credentials/pg-password": "hunter2 with spaces\n"])
+        try await daemon.start(environment: ["CREDENTIALS_DIRECTORY": daemon.directory.appendingPathComponent("credentials").path])
+        #expect(try daemon.namectl(["get", "user", "1"]).stdout == "1\tZoë\n")
+        // --check-config names the credential, never the secret.
+        let check = try runProgram(Products.nameindexd, ["--check-config", "--config", daemon.configurationPath])
+        #expect(check.status == 0)
+        #expect(check.stdout.contains("password_credential = \"pg-password\""))
+        #expect(!check.stdout.contains("hunter2"))
+        try await daemon.stop()
+    }
+
+    @Test func withoutTheCredentialsDirectoryTheErrorSaysWhatToSet() async throws {
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "postgresql"
+            url = "\(server.url(user: "secret_reader"))"
+            query = "SELECT 1, 'a'"
+            password_credential = "pg-password"
+            retries = 0
+            """)
+        try await daemon.start(environment: ["CREDENTIALS_DIRECTORY": ""])
+        let status = try await daemon.client.status()
+        #expect(status.sources[0].lastError?.contains("LoadCredential=") == true, "\(status.sources[0].lastError ?? "")")
+        try await daemon.stop()
+    }
+}

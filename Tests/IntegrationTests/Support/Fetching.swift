@@ -1,0 +1,32 @@
+import NameIndexCore
+import NameIndexSources
+
+/// Collects every row of a partitioned fetch: prepare once, then all partitions at once.
+func fetchAll(_ source: any Source, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts) {
+    let fetcher = try await source.prepare(partitions: partitions)
+    return try await withThrowingTaskGroup(of: ([[String]], SkipCounts).self) { group in
+        for index in 0..<partitions {
+            group.addTask {
+                var rows: [[String]] = []
+                var skipped = SkipCounts()
+                try await fetcher.fetch(Partition(index: index, of: partitions)) { batch in
+                    skipped += batch.skipped
+                    batch.forEach { k, n in rows.append([String(decoding: k, as: UTF8.self), String(decoding: n, as: UTF8.self)]) }
+                }
+                return (rows, skipped)
+            }
+        }
+        var all: [[String]] = []
+        var skipped = SkipCounts()
+        for try await (rows, s) in group {
+            all += rows
+            skipped += s
+        }
+        return (all, skipped)
+    }
+}
+
+/// Sorted, so two fetches compare as multisets: a row fetched twice shows up twice.
+func sortedRows(_ rows: [[String]]) -> [[String]] {
+    rows.sorted { $0.lexicographicallyPrecedes($1) }
+}
