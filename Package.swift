@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "nameindex-bench",
             dependencies: [
-                "NameIndexCore", "NameIndexServer", "NameIndexClient", "NameIndexProtocol", "Systemd",
+                "NameIndexCore", "NameIndexServer", "NameIndexClient", "NameIndexProtocol", "NameIndexSources", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/nameindex-bench"

@@ -27,6 +27,18 @@ public struct NameIndexClient: Sendable {
         try await call(.reload, NoParameters())
     }
 
+    /// Reloads with progress: `progress` gets every reply, `continues` true for all but the last,
+    /// which is the outcome (a failed reload throws instead).
+    public func reload(
+        progress: (_ reply: IndexInterface.ReloadReply, _ continues: Bool) async throws -> Void
+    ) async throws {
+        try await VarlinkConnection.withConnection(socketPath: socketPath) { connection in
+            try await connection.callMore(
+                IndexInterface.Method.reload.qualifiedName, parameters: NoParameters(), returning: IndexInterface.ReloadReply.self,
+                progress)
+        }
+    }
+
     private func call<P: Codable & Sendable, R: Codable & Sendable>(
         _ method: IndexInterface.Method, _ parameters: P
     ) async throws -> R {

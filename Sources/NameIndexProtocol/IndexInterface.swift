@@ -41,7 +41,17 @@ public enum IndexInterface {
           rows: int,
           bytes: int,
           # Time since the fetch was queued.
-          elapsedUSec: int
+          elapsedUSec: int,
+          # Each partition of a partitioned source, in partition order.
+          partitions: ?[]PartitionProgress
+        )
+
+        # One partition of a fetch.
+        type PartitionProgress (
+          state: (queued, running, retrying, done, failed),
+          attempt: int,
+          rows: int,
+          bytes: int
         )
 
         # One configured source and the outcome of its latest fetch.
@@ -111,8 +121,12 @@ public enum IndexInterface {
         )
 
         # Fetches every source and answers once the new generation serves.
-        # Joins a reload that is already running.
-        method Reload() -> (generation: int, entries: int, durationUSec: int)
+        # Joins a reload that is already running. Called with "more", it also
+        # streams progress: a first reply at once, then one about every 250 ms,
+        # each with "continues" and sources (with their fetch), generation and
+        # entries of the generation serving meanwhile, and durationUSec so far;
+        # the last reply (or error) is the outcome.
+        method Reload() -> (generation: int, entries: int, durationUSec: int, sources: ?[]SourceStatus)
 
         # The namespace is not in the serving generation.
         error NoSuchNamespace (namespace: string)
@@ -199,13 +213,31 @@ public enum IndexInterface {
         public var rows: Int
         public var bytes: Int
         public var elapsedUSec: UInt64
+        public var partitions: [PartitionProgress]?
 
-        public init(state: State, attempt: Int, rows: Int, bytes: Int, elapsedUSec: UInt64) {
+        public init(
+            state: State, attempt: Int, rows: Int, bytes: Int, elapsedUSec: UInt64, partitions: [PartitionProgress]? = nil
+        ) {
             self.state = state
             self.attempt = attempt
             self.rows = rows
             self.bytes = bytes
             self.elapsedUSec = elapsedUSec
+            self.partitions = partitions
+        }
+    }
+
+    public struct PartitionProgress: Codable, Sendable, Equatable {
+        public var state: FetchProgress.State
+        public var attempt: Int
+        public var rows: Int
+        public var bytes: Int
+
+        public init(state: FetchProgress.State, attempt: Int, rows: Int, bytes: Int) {
+            self.state = state
+            self.attempt = attempt
+            self.rows = rows
+            self.bytes = bytes
         }
     }
 
@@ -295,10 +327,13 @@ public enum IndexInterface {
         public var generation: UInt64
         public var entries: Int
         public var durationUSec: UInt64
-        public init(generation: UInt64, entries: Int, durationUSec: UInt64) {
+        /// Progress replies (and the last one of a call with `more`): every source, with its fetch.
+        public var sources: [SourceStatus]?
+        public init(generation: UInt64, entries: Int, durationUSec: UInt64, sources: [SourceStatus]? = nil) {
             self.generation = generation
             self.entries = entries
             self.durationUSec = durationUSec
+            self.sources = sources
         }
     }
 

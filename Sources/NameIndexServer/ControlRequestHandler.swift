@@ -3,6 +3,7 @@ import NIOCore
 import NIOFoundationCompat
 import NameIndexCore
 import NameIndexProtocol
+import Synchronization
 
 /// Answers varlink calls on the control socket.
 ///
@@ -28,8 +29,60 @@ struct ControlRequestHandler: Sendable {
             try await reply(encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator))
             return
         }
+        if header.more == true, header.oneway != true, header.method == "\(IndexInterface.name).\(IndexInterface.Method.reload.rawValue)" {
+            try await streamReload(allocator: allocator, reply: reply)
+            return
+        }
         let answer = await dispatch(header, frame: frame, decoder: decoder, allocator: allocator)
         if header.oneway != true { try await reply(answer) }
+    }
+
+    /// How often `Reload` with `more` reports progress.
+    static let progressInterval = Duration.milliseconds(250)
+
+    /// `Reload` with `more`: progress replies while the reload runs, then its outcome.
+    ///
+    /// The reload does not depend on the caller: a client that goes away stops
+    /// getting replies, and the reload runs on.
+    private func streamReload(allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void) async throws {
+        let outcome = OutcomeBox()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let coordinator = self.coordinator
+        Task { outcome.set(await coordinator.requestReload()) }
+        // The first reply describes this reload, not the last one: wait (briefly) until it has started.
+        while outcome.get() == nil, !(await coordinator.isLoading), clock.now - started < .seconds(1) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        var nextProgress = started
+        while true {
+            if let result = outcome.get() {
+                switch result {
+                case .success(var final):
+                    final.sources = await coordinator.status(index: store.current, version: ProductInfo.version).sources
+                    try await reply(try encode(final, allocator))
+                case .failure(let failure):
+                    try await reply(encodeError(failure.reply, allocator))
+                }
+                return
+            }
+            if clock.now >= nextProgress {
+                let status = await coordinator.status(index: store.current, version: ProductInfo.version)
+                let progress = IndexInterface.ReloadReply(
+                    generation: status.generation, entries: status.entries, durationUSec: (clock.now - started).microseconds,
+                    sources: status.sources)
+                try await reply(try encode(progress, allocator, continues: true))
+                nextProgress = clock.now + Self.progressInterval
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The outcome of a reload, handed from the task that waits for it to the loop that reports.
+    private final class OutcomeBox: Sendable {
+        private let value = Mutex<ReloadCoordinator.Outcome?>(nil)
+        func set(_ outcome: ReloadCoordinator.Outcome) { value.withLock { $0 = outcome } }
+        func get() -> ReloadCoordinator.Outcome? { value.withLock { $0 } }
     }
 
     /// The reply to an unusable message (a framing error), which ends the connection.
@@ -129,10 +182,12 @@ struct ControlRequestHandler: Sendable {
         }
     }
 
-    private func encode<P: Codable & Sendable>(_ parameters: P, _ allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    private func encode<P: Codable & Sendable>(
+        _ parameters: P, _ allocator: ByteBufferAllocator, continues: Bool? = nil
+    ) throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return try encoder.encodeAsByteBuffer(VarlinkReply(parameters: parameters), allocator: allocator)
+        return try encoder.encodeAsByteBuffer(VarlinkReply(parameters: parameters, continues: continues), allocator: allocator)
     }
 
     private func encodeError(_ error: VarlinkErrorReply, _ allocator: ByteBufferAllocator) -> ByteBuffer {

@@ -1,54 +1,79 @@
 import NameIndexProtocol
 import Synchronization
 
-/// Where running fetches report their progress, read by `Status`.
+/// Where running fetches report their progress, read by `Status` and by `Reload` with `more`.
 ///
 /// Fetches update it from their delivery loops (a lock held for a few
-/// assignments per batch of rows); `Status` reads a copy.
+/// assignments per batch of rows); readers take a copy.
 final class FetchProgressBoard: Sendable {
+    private struct Part {
+        var state: IndexInterface.FetchProgress.State = .queued
+        var attempt = 1
+        var rows = 0
+        var bytes = 0
+    }
+
     private struct Entry {
-        var state: IndexInterface.FetchProgress.State
-        var attempt: Int
-        var rows: Int
-        var bytes: Int
+        var state: IndexInterface.FetchProgress.State = .queued
+        var parts: [Part]
         var queuedAt: ContinuousClock.Instant
+        /// When the fetch ended (done or failed): its elapsed time stops there.
+        var endedAt: ContinuousClock.Instant?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
 
-    func queued(_ source: String) {
-        entries.withLock { $0[source] = Entry(state: .queued, attempt: 1, rows: 0, bytes: 0, queuedAt: .now) }
+    /// A fetch of `source` in `partitions` partitions is queued.
+    func queued(_ source: String, partitions: Int = 1) {
+        entries.withLock {
+            $0[source] = Entry(parts: Array(repeating: Part(), count: max(1, partitions)), queuedAt: .now)
+        }
     }
 
-    /// An attempt (of one partition) runs; `attempt` is the highest attempt of any partition.
-    /// Rows and bytes keep adding up over partitions and attempts.
-    func running(_ source: String, attempt: Int) {
+    /// An attempt of `partition` (nil: the source's preparation) runs.
+    func running(_ source: String, partition: Int?, attempt: Int) {
         entries.withLock { entries in
-            var entry = entries[source] ?? Entry(state: .queued, attempt: attempt, rows: 0, bytes: 0, queuedAt: .now)
-            entry.state = .running
-            entry.attempt = max(entry.attempt, attempt)
+            entries[source]?.state = .running
+            if let partition { entries[source]?.parts[partition].state = .running }
+            entries[source]?.parts[partition ?? 0].attempt = attempt
+        }
+    }
+
+    /// Rows and bytes keep adding up over a partition's attempts.
+    func delivered(_ source: String, partition: Int, rows: Int, bytes: Int) {
+        entries.withLock {
+            $0[source]?.parts[partition].rows += rows
+            $0[source]?.parts[partition].bytes += bytes
+        }
+    }
+
+    /// A partition's state; the source is `retrying` while any partition is.
+    func set(_ source: String, partition: Int?, _ state: IndexInterface.FetchProgress.State) {
+        entries.withLock { entries in
+            guard var entry = entries[source] else { return }
+            if let partition { entry.parts[partition].state = state }
+            if partition == nil {
+                entry.state = state
+                if state == .done || state == .failed { entry.endedAt = .now }
+            } else if entry.parts.contains(where: { $0.state == .retrying }) {
+                entry.state = .retrying
+            } else if entry.state == .retrying {
+                entry.state = .running
+            }
             entries[source] = entry
         }
-    }
-
-    func delivered(_ source: String, rows: Int, bytes: Int) {
-        entries.withLock {
-            $0[source]?.rows += rows
-            $0[source]?.bytes += bytes
-        }
-    }
-
-    func set(_ source: String, _ state: IndexInterface.FetchProgress.State) {
-        entries.withLock { $0[source]?.state = state }
     }
 
     /// The progress of `source`'s current (or last) fetch.
     func progress(of source: String) -> IndexInterface.FetchProgress? {
         entries.withLock { entries in
-            entries[source].map {
+            entries[source].map { entry in
                 .init(
-                    state: $0.state, attempt: $0.attempt, rows: $0.rows, bytes: $0.bytes,
-                    elapsedUSec: (ContinuousClock.now - $0.queuedAt).microseconds)
+                    state: entry.state, attempt: entry.parts.map(\.attempt).max() ?? 1,
+                    rows: entry.parts.reduce(0) { $0 + $1.rows }, bytes: entry.parts.reduce(0) { $0 + $1.bytes },
+                    elapsedUSec: ((entry.endedAt ?? .now) - entry.queuedAt).microseconds,
+                    partitions: entry.parts.count > 1
+                        ? entry.parts.map { .init(state: $0.state, attempt: $0.attempt, rows: $0.rows, bytes: $0.bytes) } : nil)
             }
         }
     }

@@ -99,8 +99,8 @@ struct FetchRunner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var outcome = SourceOutcome(source: source.name)
-        board.queued(source.name)
         let count = max(1, policy.partitions)
+        board.queued(source.name, partitions: count)
         let fetcher: any PartitionFetcher
         switch await withRetries(source, nil, policy: policy, { () async throws -> any PartitionFetcher in
             try await withDeadline(policy.timeout) { try await source.prepare(partitions: count) }
@@ -109,7 +109,7 @@ struct FetchRunner: Sendable {
             fetcher = prepared
         case .failure(let failure):
             outcome.error = failure.message
-            board.set(source.name, .failed)
+            board.set(source.name, partition: nil, .failed)
             outcome.duration = clock.now - start
             return outcome
         }
@@ -146,7 +146,7 @@ struct FetchRunner: Sendable {
         } catch {
             outcome.error = "\(error)"
         }
-        board.set(source.name, outcome.table == nil ? .failed : .done)
+        board.set(source.name, partition: nil, outcome.table == nil ? .failed : .done)
         outcome.duration = clock.now - start
         return outcome
     }
@@ -177,7 +177,7 @@ struct FetchRunner: Sendable {
         var attempt = 1
         while true {
             await limiter.acquire()
-            board.running(source.name, attempt: attempt)
+            board.running(source.name, partition: partition?.index, attempt: attempt)
             let result: Result<T, any Error>
             do {
                 result = .success(try await body())
@@ -187,16 +187,18 @@ struct FetchRunner: Sendable {
             await limiter.release()
             switch result {
             case .success(let value):
+                if let partition { board.set(source.name, partition: partition.index, .done) }
                 return .success(value)
             case .failure(let error):
                 if Task.isCancelled { return .failure(PartitionFailure(message: "cancelled")) }
                 let attempts = attempt == 1 ? "" : " (after \(attempt) attempts)"
                 guard attempt <= policy.retries else {
+                    if let partition { board.set(source.name, partition: partition.index, .failed) }
                     logger.error("Failed to fetch \(label): \(error)\(attempts)")
                     return .failure(PartitionFailure(message: "\(where_)\(error)\(attempts)"))
                 }
                 let pause = policy.backoff(after: attempt, jitter: Double.random(in: 0.5...1))
-                board.set(source.name, .retrying)
+                board.set(source.name, partition: partition?.index, .retrying)
                 logger.warning(
                     "Failed to fetch \(label): \(error); retrying in \(TimeSpan.format(pause)) (attempt \(attempt + 1) of \(policy.retries + 1)).")
                 do { try await Task.sleep(for: pause) } catch { return .failure(PartitionFailure(message: "cancelled")) }
@@ -235,7 +237,8 @@ struct FetchRunner: Sendable {
                     try builder.add(batch)
                     skipped += batch.skipped
                     lastProgress.set(clock.now)
-                    board.delivered(source.name, rows: batch.count + batch.skipped.total, bytes: batch.byteCount)
+                    board.delivered(
+                        source.name, partition: partition.index, rows: batch.count + batch.skipped.total, bytes: batch.byteCount)
                 }
                 return (builder, skipped)
             }

@@ -31,9 +31,11 @@ actor ReloadCoordinator {
 
     /// Progress of running fetches, shown in `Status`.
     private let board: FetchProgressBoard
+    private let partitionCounts: [Int]
 
     init(sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard()) {
         self.board = board
+        self.partitionCounts = sources.map { max(1, $0.fetch.partitions) }
         self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
         self.startedAtUSec = startedAtUSec
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -76,8 +78,15 @@ actor ReloadCoordinator {
         stateBeforeLoad = state
         statesBeforeLoad = sources.map(\.state)
         state = state == .starting || state == .loading ? .loading : .reloading
-        for i in sources.indices { sources[i].state = .loading }
+        for i in sources.indices {
+            sources[i].state = .loading
+            // From now on a source's progress is this load's, not the last one's.
+            board.queued(sources[i].name, partitions: partitionCounts[i])
+        }
     }
+
+    /// Whether a load is running (`Reload` with `more` waits for it before its first reply).
+    var isLoading: Bool { loading }
 
     /// Records a load that was not applied (a source with `on_failure = "fail"` failed):
     /// every source keeps the state it had, the failed ones with their new error.

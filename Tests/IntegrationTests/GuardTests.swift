@@ -36,7 +36,7 @@ import Testing
         try await daemon.start()
         try daemon.write("users.tsv", Self.rows(10))
         try daemon.write("teams.tsv", "1\tBlue\n")
-        let reload = try daemon.namectl(["reload"])
+        let reload = try daemon.namectl(["reload", "--wait"])
         #expect(reload.status == 1)
         #expect(reload.stderr.contains("returned 10 rows, 90% fewer than the 100 of generation 1 (max_shrink = 20%)"), "\(reload.stderr)")
         // The old rows of users keep serving; teams, which passed, serves its new rows.
@@ -57,9 +57,9 @@ import Testing
             configuration: Self.configuration(onFailure: "keep"), files: ["users.tsv": Self.rows(100), "teams.tsv": "1\tRed\n"])
         try await daemon.start()
         try daemon.write("users.tsv", Self.rows(90) + "\n")
-        #expect(try daemon.namectl(["reload"]).status == 0)  // 10% fewer: within max_shrink
+        #expect(try daemon.namectl(["reload", "--wait"]).status == 0)  // 10% fewer: within max_shrink
         try daemon.write("users.tsv", Self.rows(4))
-        let reload = try daemon.namectl(["reload"])
+        let reload = try daemon.namectl(["reload", "--wait"])
         #expect(reload.status == 1)
         #expect(reload.stderr.contains("returned 4 rows, fewer than min_rows = 5"))
         #expect(try await daemon.client.status().sources[0].rows == 90)
@@ -72,7 +72,7 @@ import Testing
         try await daemon.start()
         try daemon.write("users.tsv", Self.rows(10))
         try daemon.write("teams.tsv", "1\tBlue\n")
-        let reload = try daemon.namectl(["reload"])
+        let reload = try daemon.namectl(["reload", "--wait"])
         #expect(reload.status == 1)
         #expect(reload.stderr.contains("the reload was not applied (on_failure = fail) and generation 1 keeps serving"), "\(reload.stderr)")
         // Nothing changed: not even the source that loaded.

@@ -83,14 +83,72 @@ import Testing
         #expect(try daemon.namectl(["get", "country", "FR"]).status == 2)
 
         try daemon.write("countries.tsv", "JP\t日本\nFR\tFrance\n")
-        let reload = try daemon.namectl(["reload"])
+        let reload = try daemon.namectl(["reload", "--wait"])
         #expect(reload.status == 0, "\(reload.stderr)")
-        #expect(reload.stdout.hasPrefix("Generation 2 serving 6 names"))
+        #expect(reload.stdout.split(separator: "\n").last?.hasPrefix("Generation 2 serving 6 names") == true, "\(reload.stdout)")
         #expect(try daemon.namectl(["get", "country", "FR", "DE"]).stdout == "FR\tFrance\n")
 
-        let json = try daemon.namectl(["reload", "--json"])
-        let reply = try JSONDecoder().decode(IndexInterface.ReloadReply.self, from: Data(json.stdout.utf8))
-        #expect(reply.generation == 3)
+        // --json streams every reply, one object per line; the last is the outcome.
+        let json = try daemon.namectl(["reload", "--wait", "--json"])
+        let replies = try json.stdout.split(separator: "\n").map {
+            try JSONDecoder().decode(IndexInterface.ReloadReply.self, from: Data($0.utf8))
+        }
+        #expect(replies.last?.generation == 3)
+        #expect(replies.last?.sources?.map(\.name) == ["employees", "contractors", "countries"])
+        #expect(replies.last?.sources?.allSatisfy { $0.fetch?.state == .done } == true)
+        try await daemon.stop()
+    }
+
+    @Test func reloadWithoutWaitReturnsOnceTheDaemonTookIt() async throws {
+        // A source that takes 4 s once the file 'slow' exists.
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "command"
+            command = ["sh", "-c", "if [ -e slow ]; then sleep 4; fi; printf '1\\tZoë\\n'"]
+            """)
+        try await daemon.start()
+        try daemon.write("slow", "")
+        let started = ContinuousClock.now
+        let reload = try daemon.namectl(["reload"])
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(reload.stdout.hasPrefix("Reload started; generation 1 serves meanwhile"), "\(reload.stdout)")
+        // The reload runs on without the client.
+        #expect(try await daemon.client.status().generation == 1)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await daemon.client.status().generation < 2 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await daemon.client.status().generation == 2)
+
+        // With --wait --json, progress streams while the slow fetch runs: about one reply per 250 ms.
+        let json = try daemon.namectl(["reload", "--wait", "--json"])
+        #expect(json.status == 0)
+        let replies = try json.stdout.split(separator: "\n").map {
+            try JSONDecoder().decode(IndexInterface.ReloadReply.self, from: Data($0.utf8))
+        }
+        #expect(replies.count >= 8, "\(json.stdout)")
+        #expect(replies.first?.generation == 2)  // serving while generation 3 loads
+        #expect(replies.dropLast().allSatisfy { $0.sources?.first?.fetch?.state == .running || $0.sources?.first?.fetch?.state == .queued })
+        #expect(replies.last?.generation == 3)
+        #expect(replies.last?.sources?.first?.fetch?.state == .done)
+        try await daemon.stop()
+    }
+
+    @Test func reloadWaitPrintsALinePerSourceWhenNotATerminal() async throws {
+        let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        let reload = try daemon.namectl(["reload", "--wait"])
+        #expect(reload.status == 0)
+        let lines = reload.stdout.split(separator: "\n").map(String.init)
+        for source in ["employees", "contractors", "countries"] {
+            #expect(lines.contains { $0.hasPrefix(source) && $0.contains("done") && $0.contains("rows") }, "\(lines)")
+        }
+        #expect(lines.last?.hasPrefix("Generation 2 serving") == true)
+        // No terminal control sequences in a pipe.
+        #expect(!reload.stdout.contains("\u{1B}"))
         try await daemon.stop()
     }
 
@@ -99,7 +157,7 @@ import Testing
         try await daemon.start()
         try FileManager.default.removeItem(at: daemon.directory.appendingPathComponent("countries.tsv"))
 
-        let reload = try daemon.namectl(["reload"])
+        let reload = try daemon.namectl(["reload", "--wait"])
         #expect(reload.status == 1)
         #expect(reload.stderr.contains("Reload failed: Failed to fetch source 'countries'"))
         #expect(reload.stderr.contains("No such file or directory"))

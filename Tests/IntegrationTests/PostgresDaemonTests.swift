@@ -101,7 +101,7 @@ import Testing
         #expect(before.rows == 100)
         let loadedAt = try #require(before.lastSuccessUSec)
         try server.psql("ALTER ROLE flaky_reader NOLOGIN")
-        let reload = try daemon.namectl(["reload"])
+        let reload = try daemon.namectl(["reload", "--wait"])
         #expect(reload.status == 1)
         #expect(reload.stderr.contains("not permitted to log in"), "\(reload.stderr)")
         #expect(try daemon.namectl(["get", "user", "42"]).stdout == "42\tname 42\n")

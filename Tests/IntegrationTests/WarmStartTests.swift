@@ -43,7 +43,7 @@ import Testing
         #expect(text.contains("serving the snapshot of generation 1"))
         #expect(text.contains("Snapshot: generation 1 from"))
 
-        #expect(try second.namectl(["reload"]).status == 0)
+        #expect(try second.namectl(["reload", "--wait"]).status == 0)
         #expect(try second.namectl(["get", "country", "JP", "FR"]).stdout == "JP\tNippon\nFR\tFrance\n")
         let after = try await second.client.status()
         #expect(!after.servingSnapshot)

@@ -238,10 +238,17 @@ final class PartitionedSource: Source, PartitionFetcher, Sendable {
     }
 
     @Test func aPartitionThatKeepsFailingFailsTheSourceAndSaysWhich() async {
-        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 4), logger: Logger(label: "test"))
+        let board = FetchProgressBoard()
+        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 4), logger: Logger(label: "test"), board: board)
         let outcome = await runner.fetch(PartitionedSource(count: 100, failing: 2), policy: FetchPolicy(retries: 0, partitions: 4))
         #expect(outcome.table == nil)
         #expect(outcome.error == "partition 3/4: server closed the connection")
+        // The board shows each partition: the failed one with the rows it got before failing.
+        let progress = board.progress(of: "p")
+        #expect(progress?.state == .failed)
+        #expect(progress?.partitions?.map(\.state) == [.done, .done, .failed, .done])
+        #expect(progress?.partitions?.map(\.rows) == [25, 25, 3, 25])
+        #expect(progress?.rows == 78)
     }
 }
 

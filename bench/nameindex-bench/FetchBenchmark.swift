@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import NameIndexClient
+import NameIndexSources
+
+/// The full load of four PostgreSQL tables by the real daemon, against psql's COPY of the
+/// same rows at the same parallelism, alternating A B A B. bench/fetch-postgres sets up the
+/// server and the tables and then runs this.
+struct FetchBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch", abstract: "Time nameindexd's PostgreSQL load against psql \\copy.")
+
+    @Option(help: "The PostgreSQL socket directory.") var host: String
+    @Option(help: "The PostgreSQL user.") var user: String
+    @Option(help: "The database.") var database = "postgres"
+    @Option(help: "Comma-separated partition counts.") var partitions = "1,2,4"
+    @Option(help: "Rounds of A B per partition count.") var rounds = 3
+    @Option(help: "Work directory.") var work = "/tmp/nameindex-bench-fetch"
+    @Option(help: "psql.") var psql = "/usr/bin/psql"
+
+    /// The tables bench/fetch-postgres creates, in source order.
+    static let tables = ["users_10m", "accounts_2m", "teams_300k", "sites_5k"]
+
+    func predicate(_ partition: Int, of count: Int) -> String {
+        PartitionFilter(method: .hash, key: "id").predicate(
+            for: Partition(index: partition, of: count), bounds: nil, dialect: .postgresql)
+    }
+
+    func configuration(directory: String, partitions: Int) -> String {
+        var text = """
+            [daemon]
+            runtime_directory = "\(directory)/run"
+            state_directory = "\(directory)/state"
+            max_parallel_fetches = \(partitions * Self.tables.count)
+
+            """
+        for table in Self.tables {
+            text += """
+
+                [[source]]
+                name = "\(table)"
+                namespace = "\(table)"
+                kind = "postgresql"
+                url = "postgresql://\(user)@/\(database)?host=\(host)"
+                query = "SELECT id, name FROM \(table) WHERE {partition_filter}"
+                partition_key = "id"
+                partitions = \(partitions)
+
+                """
+        }
+        return text
+    }
+
+    /// Every table's partitions through psql at once; the seconds until the last ends.
+    func psqlCopy(partitions: Int) throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var processes: [Process] = []
+        for table in Self.tables {
+            for i in 0..<partitions {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: psql)
+                process.arguments = [
+                    "-X", "-q", "-h", host, "-U", user, "-d", database, "-c",
+                    "\\copy (SELECT id, name FROM \(table) WHERE \(predicate(i, of: partitions))) TO '/dev/null'",
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                processes.append(process)
+            }
+        }
+        for process in processes {
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw BenchError("psql failed (\(process.terminationStatus))") }
+        }
+        return Figures.seconds(clock.now - start)
+    }
+
+    struct DaemonLoad {
+        var loadSeconds: Double
+        var readySeconds: Double
+        var entries: Int
+        var indexBytes: Int
+        var peakRSS: Int
+    }
+
+    /// A fresh daemon (no snapshot) loading everything; its own load duration, READY time and peak RSS.
+    func daemonLoad(partitions: Int) async throws -> DaemonLoad {
+        let directory = work + "/daemon"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        try configuration(directory: directory, partitions: partitions)
+            .write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
+        let daemon = try DaemonRun(directory: directory, arguments: ["--config", directory + "/nameindexd.toml"])
+        let (seconds, _) = try daemon.startUntilReady()
+        let status = try await NameIndexClient(socketPath: directory + "/run/control").status()
+        let memory = ProcessMemory.read(pid: daemon.process.processIdentifier)
+        daemon.stop()
+        guard status.sources.allSatisfy({ $0.state == .loaded }) else {
+            throw BenchError("a source failed: \(status.sources.compactMap(\.lastError))")
+        }
+        return DaemonLoad(
+            loadSeconds: Double(status.loadDurationUSec ?? 0) / 1e6, readySeconds: seconds, entries: status.entries,
+            indexBytes: status.indexBytes, peakRSS: memory.peak)
+    }
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        print("fetch benchmark: \(Self.tables.joined(separator: ", ")) over \(host); \(rounds) rounds of A (psql \\copy) B (nameindexd), medians")
+        for count in partitions.split(separator: ",").compactMap({ Int($0) }) {
+            var copies: [Double] = []
+            var loads: [DaemonLoad] = []
+            for _ in 0..<rounds {
+                copies.append(try psqlCopy(partitions: count))
+                loads.append(try await daemonLoad(partitions: count))
+            }
+            let copy = Figures.median(copies)
+            let load = Figures.median(loads.map(\.loadSeconds))
+            let ready = Figures.median(loads.map(\.readySeconds))
+            let last = loads.last!
+            let peak = loads.map(\.peakRSS).max()!
+            print(String(
+                format: "partitions %d: psql \\copy %.2f s | nameindexd load %.2f s (%.1fM rows/s), READY after %.2f s | ratio %.2f× | peak RSS %@ = index %@ + %@",
+                count, copy, load, Double(last.entries) / load / 1e6, ready, load / copy, Figures.mib(peak),
+                Figures.mib(last.indexBytes), Figures.mib(peak - last.indexBytes)))
+            print("  runs: psql " + copies.map { String(format: "%.2f", $0) }.joined(separator: " ")
+                + " | nameindexd " + loads.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " "))
+        }
+    }
+}
