@@ -128,7 +128,9 @@ public struct PostgresSource: Source {
         let configuration = try configuration()
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            // next(), not the default any(): connections spread over the event loops instead of sharing one.
+            connection = try await PostgresConnection.connect(
+                on: PostgresConnection.defaultEventLoopGroup.next(), configuration: configuration, id: 1, logger: logger)
         } catch {
             throw SourceError(code: .io, message: "\(label): cannot connect: \(Self.describe(error))", underlying: error)
         }

@@ -29,7 +29,10 @@ struct FetchBenchmark: AsyncParsableCommand {
             for: Partition(index: partition, of: count), bounds: nil, dialect: .postgresql)
     }
 
-    func configuration(directory: String, partitions: Int) -> String {
+    /// The kinds the daemon is timed with: PostgresNIO, and psql's COPY through the command kind.
+    enum Kind: String { case postgresql, command }
+
+    func configuration(directory: String, partitions: Int, kind: Kind = .postgresql) -> String {
         var text = """
             [daemon]
             runtime_directory = "\(directory)/run"
@@ -38,18 +41,33 @@ struct FetchBenchmark: AsyncParsableCommand {
 
             """
         for table in Self.tables {
-            text += """
+            switch kind {
+            case .postgresql:
+                text += """
 
-                [[source]]
-                name = "\(table)"
-                namespace = "\(table)"
-                kind = "postgresql"
-                url = "postgresql://\(user)@/\(database)?host=\(host)"
-                query = "SELECT id, name FROM \(table) WHERE {partition_filter}"
-                partition_key = "id"
-                partitions = \(partitions)
+                    [[source]]
+                    name = "\(table)"
+                    namespace = "\(table)"
+                    kind = "postgresql"
+                    url = "postgresql://\(user)@/\(database)?host=\(host)"
+                    query = "SELECT id, name FROM \(table) WHERE {partition_filter}"
+                    partition_key = "id"
+                    partitions = \(partitions)
 
-                """
+                    """
+            case .command:
+                let predicate = partitions == 1 ? "TRUE" : "mod(hashtext((id)::text)::int8 + 2147483648, {partitions}) = {partition}"
+                text += """
+
+                    [[source]]
+                    name = "\(table)"
+                    namespace = "\(table)"
+                    kind = "command"
+                    command = ["\(psql)", "-X", "-q", "-h", "\(host)", "-U", "\(user)", "-d", "\(database)", "-c", "\\\\copy (SELECT id, name FROM \(table) WHERE \(predicate)) TO STDOUT"]
+                    partitions = \(partitions)
+
+                    """
+            }
         }
         return text
     }
@@ -88,11 +106,11 @@ struct FetchBenchmark: AsyncParsableCommand {
     }
 
     /// A fresh daemon (no snapshot) loading everything; its own load duration, READY time and peak RSS.
-    func daemonLoad(partitions: Int) async throws -> DaemonLoad {
+    func daemonLoad(partitions: Int, kind: Kind = .postgresql) async throws -> DaemonLoad {
         let directory = work + "/daemon"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
-        try configuration(directory: directory, partitions: partitions)
+        try configuration(directory: directory, partitions: partitions, kind: kind)
             .write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
         let daemon = try DaemonRun(directory: directory, arguments: ["--config", directory + "/nameindexd.toml"])
         let (seconds, _) = try daemon.startUntilReady()
@@ -109,13 +127,15 @@ struct FetchBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        print("fetch benchmark: \(Self.tables.joined(separator: ", ")) over \(host); \(rounds) rounds of A (psql \\copy) B (nameindexd), medians")
+        print("fetch benchmark: \(Self.tables.joined(separator: ", ")) over \(host); \(rounds) rounds of A (psql \\copy) B (nameindexd, postgresql kind) C (nameindexd, command kind running psql), medians")
         for count in partitions.split(separator: ",").compactMap({ Int($0) }) {
             var copies: [Double] = []
             var loads: [DaemonLoad] = []
+            var viaPsql: [DaemonLoad] = []
             for _ in 0..<rounds {
                 copies.append(try psqlCopy(partitions: count))
                 loads.append(try await daemonLoad(partitions: count))
+                viaPsql.append(try await daemonLoad(partitions: count, kind: .command))
             }
             let copy = Figures.median(copies)
             let load = Figures.median(loads.map(\.loadSeconds))
@@ -126,8 +146,13 @@ struct FetchBenchmark: AsyncParsableCommand {
                 format: "partitions %d: psql \\copy %.2f s | nameindexd load %.2f s (%.1fM rows/s), READY after %.2f s | ratio %.2f× | peak RSS %@ = index %@ + %@",
                 count, copy, load, Double(last.entries) / load / 1e6, ready, load / copy, Figures.mib(peak),
                 Figures.mib(last.indexBytes), Figures.mib(peak - last.indexBytes)))
+            let command = Figures.median(viaPsql.map(\.loadSeconds))
+            print(String(
+                format: "  kind = \"command\" running psql \\copy: load %.2f s, ratio %.2f×, peak RSS %@",
+                command, command / copy, Figures.mib(viaPsql.map(\.peakRSS).max()!)))
             print("  runs: psql " + copies.map { String(format: "%.2f", $0) }.joined(separator: " ")
-                + " | nameindexd " + loads.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " "))
+                + " | postgresql " + loads.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " ")
+                + " | command " + viaPsql.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " "))
         }
     }
 }
