@@ -146,7 +146,8 @@ public final class VarlinkConnection {
         switch IndexInterface.Failure(reply) {
         case .noSuchNamespace(let namespace)?: "No such namespace '\(namespace)'."
         case .reloadFailed(let reason, let generation, _)?: "Reload failed: \(reason). Generation \(generation) is serving."
-        case .permissionDenied(let uid)?: "Permission denied: uid \(uid) may not do this."
+        case .permissionDenied(let uid)?:
+            "Permission denied: uid \(uid) may not reload; that needs root, the daemon's own user, or its control_group."
         case .invalidMessage(let reason)?: "nameindexd rejected the message: \(reason)."
         case .shuttingDown?: "nameindexd is shutting down."
         case nil: "nameindexd answered with error \(reply.name) \(reply.parameters)"

@@ -14,6 +14,7 @@ extension Configuration {
         lines.append("state_directory = \(quoted(stateDirectory))")
         lines.append("refresh_on_start = \(daemon.refreshOnStart ?? true)")
         if let n = daemon.maxParallelFetches { lines.append("max_parallel_fetches = \(n)") }
+        if let group = daemon.controlGroup { lines.append("control_group = \(quoted(group))") }
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")

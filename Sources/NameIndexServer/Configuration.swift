@@ -17,11 +17,14 @@ public struct Configuration: Sendable, Equatable {
         public var refreshOnStart: Bool?
         /// At most this many fetches run at once (`max_parallel_fetches`); nil: twice the cores.
         public var maxParallelFetches: Int?
+        /// Members of this group may reload (`control_group`), besides root and the daemon's user.
+        public var controlGroup: String?
 
         public init(
             runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil,
-            maxParallelFetches: Int? = nil
+            maxParallelFetches: Int? = nil, controlGroup: String? = nil
         ) {
+            self.controlGroup = controlGroup
             self.runtimeDirectory = runtimeDirectory
             self.stateDirectory = stateDirectory
             self.refreshOnStart = refreshOnStart

@@ -39,7 +39,10 @@ public struct ConfigurationLoader: Sendable {
         try reader.rejectUnknown(allowed: ["daemon", "source"])
         if let daemon = try reader.table("daemon") {
             let keys = TableReader(table: daemon, file: file, path: "daemon")
-            try keys.rejectUnknown(allowed: ["runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches"])
+            try keys.rejectUnknown(allowed: [
+                "runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches", "control_group",
+            ])
+            if let value = try keys.nonEmptyString("control_group") { configuration.daemon.controlGroup = value }
             if let value = try keys.absolutePath("runtime_directory") { configuration.daemon.runtimeDirectory = value }
             if let value = try keys.absolutePath("state_directory") { configuration.daemon.stateDirectory = value }
             if let value = try keys.bool("refresh_on_start") { configuration.daemon.refreshOnStart = value }

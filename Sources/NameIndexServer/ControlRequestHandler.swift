@@ -17,9 +17,13 @@ import Synchronization
 struct ControlRequestHandler: Sendable {
     let store: Store
     let coordinator: ReloadCoordinator
+    /// Who may reload; everyone may read.
+    var access = ControlAccess()
 
+    /// Handles one call from `peer` (nil: credentials unknown, which may read but not reload).
     func handle(
-        _ frame: ByteBuffer, allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void
+        _ frame: ByteBuffer, peer: PeerCredentials?, allocator: ByteBufferAllocator,
+        reply: (ByteBuffer) async throws -> Void
     ) async throws {
         let decoder = JSONDecoder()
         let header: VarlinkCallHeader
@@ -29,7 +33,14 @@ struct ControlRequestHandler: Sendable {
             try await reply(encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator))
             return
         }
-        if header.more == true, header.oneway != true, header.method == "\(IndexInterface.name).\(IndexInterface.Method.reload.rawValue)" {
+        let isReload = header.method == "\(IndexInterface.name).\(IndexInterface.Method.reload.rawValue)"
+        if isReload && !access.mayControl(peer) {
+            if header.oneway != true {
+                try await reply(encodeError(IndexInterface.Failure.permissionDenied(uid: Int(peer?.uid ?? UInt32.max)).reply, allocator))
+            }
+            return
+        }
+        if header.more == true, header.oneway != true, isReload {
             try await streamReload(allocator: allocator, reply: reply)
             return
         }

@@ -71,13 +71,14 @@ struct ControlServer: Service {
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let channel = connection.channel
         let state = Mutex(ConnectionState())
+        let peer = await PeerCredentials.of(channel)
         await withGracefulShutdownHandler {
             do {
                 try await connection.executeThenClose { inbound, outbound in
                     do {
                         for try await frame in inbound {
                             state.withLock { $0.busy = true }
-                            try await handler.handle(frame, allocator: channel.allocator) { try await outbound.write($0) }
+                            try await handler.handle(frame, peer: peer, allocator: channel.allocator) { try await outbound.write($0) }
                             let closing = state.withLock { state in
                                 state.busy = false
                                 return state.closing

@@ -35,7 +35,8 @@ public struct DaemonSettings: Sendable {
 /// the STOPPING=1 notifier, in the order that makes shutdown graceful (the
 /// group stops them last to first: notify, cancel a running load and answer
 /// its waiters, then close the socket).
-public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> ServiceGroup {
+public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws -> ServiceGroup {
+    let access = try ControlAccess.resolving(group: settings.configuration.daemon.controlGroup)
     let store = Store()
     let board = FetchProgressBoard()
     let coordinator = ReloadCoordinator(
@@ -54,7 +55,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) -> Servic
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
     let control = ControlServer(
         socketPath: settings.controlSocketPath,
-        handler: ControlRequestHandler(store: store, coordinator: coordinator),
+        handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     return ServiceGroup(
         configuration: .init(

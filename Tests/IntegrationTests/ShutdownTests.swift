@@ -18,7 +18,10 @@ import Testing
                 kind = "sqlite"
                 path = "users.db"
                 query = "SELECT id, name FROM users"
-                retries = 0
+                # SQLite gives up on the lock after 5 s; the retries keep the first load going
+                # however slow the machine is, until the signal.
+                retries = 100
+                retry_delay = "100ms"
 
                 """)
         let database = daemon.directory.appendingPathComponent("users.db").path

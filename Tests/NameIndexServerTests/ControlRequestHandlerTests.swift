@@ -21,9 +21,11 @@ import Testing
         handler = ControlRequestHandler(store: store, coordinator: ReloadCoordinator(sources: [source], startedAtUSec: 1))
     }
 
-    func replies(_ text: String) async throws -> [JSONValue] {
+    static let root = PeerCredentials(pid: 1, uid: 0, gid: 0)
+
+    func replies(_ text: String, peer: PeerCredentials? = root) async throws -> [JSONValue] {
         var buffers: [ByteBuffer] = []
-        try await handler.handle(ByteBuffer(string: text), allocator: ByteBufferAllocator()) { buffers.append($0) }
+        try await handler.handle(ByteBuffer(string: text), peer: peer, allocator: ByteBufferAllocator()) { buffers.append($0) }
         return try buffers.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.readableBytesView)) }
     }
 
@@ -31,6 +33,20 @@ import Testing
         let all = try await replies(text)
         #expect(all.count <= 1)
         return all.first
+    }
+
+    @Test func aCallerWhoMayNotReloadGetsPermissionDeniedButMayLookUp() async throws {
+        let stranger = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+        let denied = try await replies(#"{"method":"io.nameindex.Index.Reload"}"#, peer: stranger)
+        #expect(denied == [.object(["error": .string("io.nameindex.Index.PermissionDenied"), "parameters": .object(["uid": .number(4242)])])])
+        let streaming = try await replies(#"{"method":"io.nameindex.Index.Reload","more":true}"#, peer: stranger)
+        #expect(streaming == denied)
+        // Without credentials nobody may reload.
+        let unknown = try await replies(#"{"method":"io.nameindex.Index.Reload"}"#, peer: nil)
+        #expect(unknown.first?["error"]?.stringValue == "io.nameindex.Index.PermissionDenied")
+        let lookup = try await replies(
+            #"{"method":"io.nameindex.Index.Lookup","parameters":{"namespace":"user","keys":["42"]}}"#, peer: stranger)
+        #expect(lookup.first?["error"] == nil)
     }
 
     @Test func looksUpKeysKeepingMissesAsNull() async throws {
@@ -164,5 +180,22 @@ import Testing
         let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
         await coordinator.stop()
         #expect(await coordinator.requestReload() == .failure(.shuttingDown))
+    }
+}
+
+@Suite struct ControlAccessTests {
+    @Test func rootTheDaemonsUserAndTheControlGroupMayControl() {
+        let access = ControlAccess(daemonUID: 900, controlGID: 950, controlGroup: "nameindex")
+        #expect(access.mayControl(PeerCredentials(pid: 1, uid: 0, gid: 0)))
+        #expect(access.mayControl(PeerCredentials(pid: 1, uid: 900, gid: 900)))
+        #expect(access.mayControl(PeerCredentials(pid: 1, uid: 1000, gid: 950)))
+        #expect(!access.mayControl(PeerCredentials(pid: Int32.max, uid: 1000, gid: 1000)))
+        #expect(!access.mayControl(nil))
+        #expect(!ControlAccess(daemonUID: 900).mayControl(PeerCredentials(pid: 1, uid: 1000, gid: 950)))
+    }
+
+    @Test func anUnknownGroupIsAnError() {
+        #expect(throws: DaemonError.self) { try ControlAccess.resolving(group: "no-such-group-nameindex") }
+        #expect((try? ControlAccess.resolving(group: "root"))?.controlGID == 0)
     }
 }
