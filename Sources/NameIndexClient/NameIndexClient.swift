@@ -27,6 +27,10 @@ public struct NameIndexClient: Sendable {
         try await call(.reload, NoParameters())
     }
 
+    public func cancelReload() async throws -> IndexInterface.CancelReloadReply {
+        try await call(.cancelReload, NoParameters())
+    }
+
     /// Reloads with progress: `progress` gets every reply, `continues` true for all but the last,
     /// which is the outcome (a failed reload throws instead).
     public func reload(

@@ -147,9 +147,10 @@ public final class VarlinkConnection {
         case .noSuchNamespace(let namespace)?: "No such namespace '\(namespace)'."
         case .reloadFailed(let reason, let generation, _)?: "Reload failed: \(reason). Generation \(generation) is serving."
         case .permissionDenied(let uid)?:
-            "Permission denied: uid \(uid) may not reload; that needs root, the daemon's own user, or its control_group."
+            "Permission denied: uid \(uid) may not reload or cancel; that needs root, the daemon's own user, or its control_group."
         case .invalidMessage(let reason)?: "nameindexd rejected the message: \(reason)."
         case .shuttingDown?: "nameindexd is shutting down."
+        case .reloadCancelled(let generation)?: "Reload cancelled. Generation \(generation) is serving."
         case nil: "nameindexd answered with error \(reply.name) \(reply.parameters)"
         }
     }

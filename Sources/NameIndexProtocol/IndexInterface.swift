@@ -10,6 +10,7 @@ public enum IndexInterface {
         case listNamespaces = "ListNamespaces"
         case status = "Status"
         case reload = "Reload"
+        case cancelReload = "CancelReload"
 
         /// The fully qualified method name used on the wire.
         public var qualifiedName: String { "\(IndexInterface.name).\(rawValue)" }
@@ -128,6 +129,11 @@ public enum IndexInterface {
         # the last reply (or error) is the outcome.
         method Reload() -> (generation: int, entries: int, durationUSec: int, sources: ?[]SourceStatus)
 
+        # Cancels the running reload: its fetches stop (connections closed,
+        # commands killed) and the serving generation stays. Its callers get
+        # ReloadCancelled. cancelled is false when no reload was running.
+        method CancelReload() -> (cancelled: bool, generation: int)
+
         # The namespace is not in the serving generation.
         error NoSuchNamespace (namespace: string)
 
@@ -136,7 +142,11 @@ public enum IndexInterface {
         # serving now.
         error ReloadFailed (reason: string, generation: int, failedSources: []string)
 
-        # The caller (by uid) may not call this method.
+        # The reload was cancelled (CancelReload); generation keeps serving.
+        error ReloadCancelled (generation: int)
+
+        # The caller (by uid) may not call this method: Reload and CancelReload
+        # need root, the daemon's own user, or its control_group.
         error PermissionDenied (uid: int)
 
         # The message was not a varlink call: invalid JSON, no method, or too large.
@@ -337,6 +347,15 @@ public enum IndexInterface {
         }
     }
 
+    public struct CancelReloadReply: Codable, Sendable, Equatable {
+        public var cancelled: Bool
+        public var generation: UInt64
+        public init(cancelled: Bool, generation: UInt64) {
+            self.cancelled = cancelled
+            self.generation = generation
+        }
+    }
+
     // MARK: Errors
 
     /// The errors of this interface, as typed values.
@@ -344,6 +363,7 @@ public enum IndexInterface {
         case noSuchNamespace(String)
         case reloadFailed(reason: String, generation: UInt64, failedSources: [String])
         case permissionDenied(uid: Int)
+        case reloadCancelled(generation: UInt64)
         case invalidMessage(String)
         case shuttingDown
 
@@ -360,6 +380,8 @@ public enum IndexInterface {
                     ]))
             case .permissionDenied(let uid):
                 .init(name: "\(IndexInterface.name).PermissionDenied", parameters: .object(["uid": .number(Double(uid))]))
+            case .reloadCancelled(let generation):
+                .init(name: "\(IndexInterface.name).ReloadCancelled", parameters: .object(["generation": .number(Double(generation))]))
             case .invalidMessage(let reason):
                 .init(name: "\(IndexInterface.name).InvalidMessage", parameters: .object(["reason": .string(reason)]))
             case .shuttingDown:
@@ -383,6 +405,10 @@ public enum IndexInterface {
                 var uid = -1
                 if case .number(let n)? = p["uid"] { uid = Int(n) }
                 self = .permissionDenied(uid: uid)
+            case "\(IndexInterface.name).ReloadCancelled":
+                var generation: UInt64 = 0
+                if case .number(let n)? = p["generation"] { generation = UInt64(max(0, n)) }
+                self = .reloadCancelled(generation: generation)
             case "\(IndexInterface.name).InvalidMessage":
                 self = .invalidMessage(p["reason"]?.stringValue ?? "")
             case "\(IndexInterface.name).ShuttingDown":

@@ -33,8 +33,8 @@ struct ControlRequestHandler: Sendable {
             try await reply(encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator))
             return
         }
-        let isReload = header.method == "\(IndexInterface.name).\(IndexInterface.Method.reload.rawValue)"
-        if isReload && !access.mayControl(peer) {
+        let isReload = header.method == IndexInterface.Method.reload.qualifiedName
+        if (isReload || header.method == IndexInterface.Method.cancelReload.qualifiedName) && !access.mayControl(peer) {
             if header.oneway != true {
                 try await reply(encodeError(IndexInterface.Failure.permissionDenied(uid: Int(peer?.uid ?? UInt32.max)).reply, allocator))
             }
@@ -165,6 +165,10 @@ struct ControlRequestHandler: Sendable {
                     case .success(let reply): return try encode(reply, allocator)
                     case .failure(let failure): return encodeError(failure.reply, allocator)
                     }
+                case .cancelReload:
+                    let cancelled = await coordinator.requestCancel()
+                    return try encode(
+                        IndexInterface.CancelReloadReply(cancelled: cancelled, generation: store.current?.generation ?? 0), allocator)
                 case nil:
                     return encodeError(.methodNotFound(method), allocator)
                 }

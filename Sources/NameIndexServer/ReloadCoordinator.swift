@@ -75,6 +75,7 @@ actor ReloadCoordinator {
     /// Records that a load starts.
     func loadStarted() {
         loading = true
+        cancelRequested = false
         stateBeforeLoad = state
         statesBeforeLoad = sources.map(\.state)
         state = state == .starting || state == .loading ? .loading : .reloading
@@ -189,13 +190,32 @@ actor ReloadCoordinator {
     }
 
     /// Records a load that was abandoned (the daemon is stopping); the serving generation is unchanged.
-    func loadCancelled() {
+    /// Records a load that was cancelled: by `CancelReload` (its callers get `ReloadCancelled` and
+    /// every source keeps the state it had) or by a shutdown (they get `ShuttingDown`).
+    func loadCancelled(generation: UInt64) {
         loading = false
+        if cancelRequested {
+            cancelRequested = false
+            for i in sources.indices where i < statesBeforeLoad.count { sources[i].state = statesBeforeLoad[i] }
+            state = stateBeforeLoad
+            answerWaiters(.failure(.reloadCancelled(generation: generation)))
+            return
+        }
         for i in sources.indices where sources[i].state == .loading {
             sources[i].state = sources[i].lastSuccessUSec == nil ? .pending : .stale
         }
         if state == .loading { state = .starting } else if state == .reloading { state = .serving }
         answerWaiters(.failure(.shuttingDown))
+    }
+
+    /// Set by ``requestCancel()`` while a load runs; the ``ReloadService`` watches it.
+    private(set) var cancelRequested = false
+
+    /// Asks the running load to stop; false when none runs.
+    func requestCancel() -> Bool {
+        guard loading else { return false }
+        cancelRequested = true
+        return true
     }
 
     /// Refuses every later request and answers the waiting ones.

@@ -103,8 +103,21 @@ struct ReloadService: Service {
     }
 
     private func loadCancellingOnShutdown() async {
-        // A shutdown cancels the load; load() sees the cancellation and records it.
-        await cancelWhenGracefulShutdown { await load() }
+        // A shutdown or a CancelReload cancels the load; load() sees the cancellation and records it.
+        let coordinator = self.coordinator
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await load() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        if await coordinator.cancelRequested { return }
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
     }
 
     /// One load: fetch everything, swap the new generation in, report.
@@ -116,7 +129,7 @@ struct ReloadService: Service {
         let started = ContinuousClock.now
         let (index, outcomes) = await loader.load(previous: previous, generation: generation, createdAt: clock.now())
         if Task.isCancelled {
-            await coordinator.loadCancelled()
+            await coordinator.loadCancelled(generation: previous?.generation ?? 0)
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
             return
         }

@@ -15,11 +15,19 @@ struct Reload: AsyncParsableCommand {
             already running is joined). With --wait, shows each source's progress until the new \
             generation serves: a live display on a terminal, a line per change otherwise, and with \
             --json every progress reply as a line of JSON. Exits 0 when every source loaded, 1 when \
-            any failed (sources that failed keep serving their previous rows; see 'namectl status').
+            any failed (sources that failed keep serving their previous rows; see 'namectl status') \
+            or the reload was cancelled. --cancel stops the running reload; the serving generation stays.
             """)
 
     @Flag(help: "Wait for the outcome, showing progress; the exit status is the outcome.")
     var wait = false
+
+    @Flag(help: "Cancel the running reload instead; the serving generation keeps serving.")
+    var cancel = false
+
+    func validate() throws {
+        if cancel && wait { throw ValidationError("--cancel and --wait cannot be combined") }
+    }
 
     @ParentCommand var root: NameControl
     @OptionGroup var local: GlobalOptions
@@ -27,6 +35,17 @@ struct Reload: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
+            if cancel {
+                let reply = try await options.client.cancelReload()
+                if options.json {
+                    try printJSON(reply)
+                } else if reply.cancelled {
+                    print("Cancelled the running reload; generation \(reply.generation) keeps serving.")
+                } else {
+                    print("No reload is running; generation \(reply.generation) is serving.")
+                }
+                return
+            }
             guard wait else {
                 // The first progress reply says the daemon took the request; the reload runs on without us.
                 do {
