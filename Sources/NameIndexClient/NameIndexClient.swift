@@ -23,8 +23,9 @@ public struct NameIndexClient: Sendable {
         try await call(.status, NoParameters())
     }
 
-    public func reload() async throws -> IndexInterface.ReloadReply {
-        try await call(.reload, NoParameters())
+    /// Reloads `sources` (empty: all) and returns the outcome.
+    public func reload(sources: [String] = []) async throws -> IndexInterface.ReloadReply {
+        try await call(.reload, IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources))
     }
 
     public func cancelReload() async throws -> IndexInterface.CancelReloadReply {
@@ -34,12 +35,13 @@ public struct NameIndexClient: Sendable {
     /// Reloads with progress: `progress` gets every reply, `continues` true for all but the last,
     /// which is the outcome (a failed reload throws instead).
     public func reload(
-        progress: (_ reply: IndexInterface.ReloadReply, _ continues: Bool) async throws -> Void
+        sources: [String] = [], progress: (_ reply: IndexInterface.ReloadReply, _ continues: Bool) async throws -> Void
     ) async throws {
         try await VarlinkConnection.withConnection(socketPath: socketPath) { connection in
             try await connection.callMore(
-                IndexInterface.Method.reload.qualifiedName, parameters: NoParameters(), returning: IndexInterface.ReloadReply.self,
-                progress)
+                IndexInterface.Method.reload.qualifiedName,
+                parameters: IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources),
+                returning: IndexInterface.ReloadReply.self, progress)
         }
     }
 

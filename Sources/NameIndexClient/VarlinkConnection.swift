@@ -150,6 +150,7 @@ public final class VarlinkConnection {
             "Permission denied: uid \(uid) may not reload or cancel; that needs root, the daemon's own user, or its control_group."
         case .invalidMessage(let reason)?: "nameindexd rejected the message: \(reason)."
         case .shuttingDown?: "nameindexd is shutting down."
+        case .noSuchSource(let source)?: "No source named '\(source)'."
         case .reloadCancelled(let generation)?: "Reload cancelled. Generation \(generation) is serving."
         case nil: "nameindexd answered with error \(reply.name) \(reply.parameters)"
         }

@@ -121,18 +121,24 @@ public enum IndexInterface {
           sources: []SourceStatus
         )
 
-        # Fetches every source and answers once the new generation serves.
-        # Joins a reload that is already running. Called with "more", it also
+        # Fetches the named sources (all when sources is null or empty) and
+        # answers once the new generation serves; the other sources keep their
+        # rows. Joins a reload that is already running when it fetches every
+        # source asked for; otherwise queues one follow-up reload, shared by
+        # every such caller. Called with "more", it also
         # streams progress: a first reply at once, then one about every 250 ms,
         # each with "continues" and sources (with their fetch), generation and
         # entries of the generation serving meanwhile, and durationUSec so far;
         # the last reply (or error) is the outcome.
-        method Reload() -> (generation: int, entries: int, durationUSec: int, sources: ?[]SourceStatus)
+        method Reload(sources: ?[]string) -> (generation: int, entries: int, durationUSec: int, sources: ?[]SourceStatus)
 
         # Cancels the running reload: its fetches stop (connections closed,
         # commands killed) and the serving generation stays. Its callers get
         # ReloadCancelled. cancelled is false when no reload was running.
         method CancelReload() -> (cancelled: bool, generation: int)
+
+        # No configured source has this name.
+        error NoSuchSource (source: string)
 
         # The namespace is not in the serving generation.
         error NoSuchNamespace (namespace: string)
@@ -347,6 +353,12 @@ public enum IndexInterface {
         }
     }
 
+    public struct ReloadParameters: Codable, Sendable, Equatable {
+        /// The sources to fetch; nil or empty: all.
+        public var sources: [String]?
+        public init(sources: [String]? = nil) { self.sources = sources }
+    }
+
     public struct CancelReloadReply: Codable, Sendable, Equatable {
         public var cancelled: Bool
         public var generation: UInt64
@@ -361,6 +373,7 @@ public enum IndexInterface {
     /// The errors of this interface, as typed values.
     public enum Failure: Error, Sendable, Equatable {
         case noSuchNamespace(String)
+        case noSuchSource(String)
         case reloadFailed(reason: String, generation: UInt64, failedSources: [String])
         case permissionDenied(uid: Int)
         case reloadCancelled(generation: UInt64)
@@ -371,6 +384,8 @@ public enum IndexInterface {
             switch self {
             case .noSuchNamespace(let namespace):
                 .init(name: "\(IndexInterface.name).NoSuchNamespace", parameters: .object(["namespace": .string(namespace)]))
+            case .noSuchSource(let source):
+                .init(name: "\(IndexInterface.name).NoSuchSource", parameters: .object(["source": .string(source)]))
             case .reloadFailed(let reason, let generation, let failed):
                 .init(
                     name: "\(IndexInterface.name).ReloadFailed",
@@ -395,6 +410,8 @@ public enum IndexInterface {
             switch reply.name {
             case "\(IndexInterface.name).NoSuchNamespace":
                 self = .noSuchNamespace(p["namespace"]?.stringValue ?? "")
+            case "\(IndexInterface.name).NoSuchSource":
+                self = .noSuchSource(p["source"]?.stringValue ?? "")
             case "\(IndexInterface.name).ReloadFailed":
                 var failed: [String] = []
                 if case .array(let items)? = p["failedSources"] { failed = items.compactMap(\.stringValue) }

@@ -41,7 +41,17 @@ struct ControlRequestHandler: Sendable {
             return
         }
         if header.more == true, header.oneway != true, isReload {
-            try await streamReload(allocator: allocator, reply: reply)
+            let sources: Set<String>?
+            do {
+                sources = try reloadSources(frame, decoder)
+            } catch let error as VarlinkErrorReply {
+                try await reply(encodeError(error, allocator))
+                return
+            } catch let failure as IndexInterface.Failure {
+                try await reply(encodeError(failure.reply, allocator))
+                return
+            }
+            try await streamReload(sources: sources, allocator: allocator, reply: reply)
             return
         }
         let answer = await dispatch(header, frame: frame, decoder: decoder, allocator: allocator)
@@ -55,12 +65,14 @@ struct ControlRequestHandler: Sendable {
     ///
     /// The reload does not depend on the caller: a client that goes away stops
     /// getting replies, and the reload runs on.
-    private func streamReload(allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void) async throws {
+    private func streamReload(
+        sources: Set<String>?, allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void
+    ) async throws {
         let outcome = OutcomeBox()
         let clock = ContinuousClock()
         let started = clock.now
         let coordinator = self.coordinator
-        Task { outcome.set(await coordinator.requestReload()) }
+        Task { outcome.set(await coordinator.requestReload(sources: sources)) }
         // The first reply describes this reload, not the last one: wait (briefly) until it has started.
         while outcome.get() == nil, !(await coordinator.isLoading), clock.now - started < .seconds(1) {
             try await Task.sleep(for: .milliseconds(5))
@@ -161,7 +173,7 @@ struct ControlRequestHandler: Sendable {
                     let status = await coordinator.status(index: store.current, version: ProductInfo.version)
                     return try encode(status, allocator)
                 case .reload:
-                    switch await coordinator.requestReload() {
+                    switch await coordinator.requestReload(sources: try reloadSources(frame, decoder)) {
                     case .success(let reply): return try encode(reply, allocator)
                     case .failure(let failure): return encodeError(failure.reply, allocator)
                     }
@@ -177,9 +189,21 @@ struct ControlRequestHandler: Sendable {
             }
         } catch let error as VarlinkErrorReply {
             return encodeError(error, allocator)
+        } catch let failure as IndexInterface.Failure {
+            return encodeError(failure.reply, allocator)
         } catch {
             return encodeError(IndexInterface.Failure.invalidMessage(Self.describe(error)).reply, allocator)
         }
+    }
+
+    /// The sources a `Reload` call names (nil: all); an unknown name is `NoSuchSource`.
+    private func reloadSources(_ frame: ByteBuffer, _ decoder: JSONDecoder) throws -> Set<String>? {
+        let names = try parameters(IndexInterface.ReloadParameters.self, frame, decoder).sources ?? []
+        guard !names.isEmpty else { return nil }
+        if let unknown = names.first(where: { !coordinator.allSources.contains($0) }) {
+            throw IndexInterface.Failure.noSuchSource(unknown)
+        }
+        return Set(names)
     }
 
     /// Decodes the parameters of a call; a missing or mistyped one is `InvalidParameter`.

@@ -12,6 +12,8 @@ struct SourceOutcome: Sendable {
     /// Why the fetch failed, for people; nil on success.
     var error: String?
     var duration: Duration = .zero
+    /// False for a source this load did not fetch (a reload of other sources): its table carries over.
+    var fetched = true
 }
 
 /// Fetches every source concurrently and assembles the next ``Index``.
@@ -38,10 +40,17 @@ struct IndexLoader: Sendable {
         configuration.sources.map { .init(source: SourceFactory.makeSource($0), fetch: $0.fetch, guards: $0.guards) }
     }
 
-    func load(previous: Index?, generation: UInt64, createdAt: UInt64) async -> (Index, [SourceOutcome]) {
+    /// Fetches `only` those sources (nil: all); the others keep their tables from `previous`.
+    func load(previous: Index?, generation: UInt64, createdAt: UInt64, only: Set<String>? = nil) async
+        -> (Index, [SourceOutcome])
+    {
         let outcomes = await withTaskGroup(of: (Int, SourceOutcome).self) { group in
             for (position, plan) in plans.enumerated() {
                 let source = plan.source
+                if let only, !only.contains(source.name) {
+                    group.addTask { (position, SourceOutcome(source: source.name, fetched: false)) }
+                    continue
+                }
                 let earlier = previous?.table(forSource: source.name)?.count
                 let generation = previous?.generation ?? 0
                 group.addTask {

@@ -21,8 +21,15 @@ actor ReloadCoordinator {
     private var snapshotWriteError: String?
     private var loadDurationUSec: UInt64?
     private let startedAtUSec: UInt64
+    /// Callers of the running load, and of the one follow-up queued behind it.
     private var waiters: [CheckedContinuation<Outcome, Never>] = []
-    private var requested = false
+    private var pendingWaiters: [CheckedContinuation<Outcome, Never>] = []
+    /// The sources the running load fetches.
+    private var running: Set<String> = []
+    /// The sources of the follow-up load, queued while one runs; nil when none is queued.
+    private var pending: Set<String>?
+    /// Every configured source.
+    let allSources: Set<String>
     private var loading = false
     private var stopped = false
     private let wakeup: AsyncStream<Void>.Continuation
@@ -37,35 +44,52 @@ actor ReloadCoordinator {
         self.board = board
         self.partitionCounts = sources.map { max(1, $0.fetch.partitions) }
         self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
+        self.allSources = Set(sources.map(\.name))
         self.startedAtUSec = startedAtUSec
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Asks for a reload and waits for its outcome (joining a running one).
-    func requestReload() async -> Outcome {
+    /// Asks for a reload of `sources` (nil: all) and waits for its outcome.
+    ///
+    /// Single-flight: when the running load fetches every source asked for, the caller joins it
+    /// and gets its outcome. Otherwise exactly one follow-up load is queued behind it, covering
+    /// what every such caller asked for; they all get that load's outcome.
+    func requestReload(sources: Set<String>? = nil) async -> Outcome {
         if stopped { return .failure(.shuttingDown) }
+        let wanted = sources ?? allSources
         return await withCheckedContinuation { continuation in
-            waiters.append(continuation)
-            if !loading {
-                requested = true
-                wakeup.yield()
+            if loading && wanted.isSubset(of: running) {
+                waiters.append(continuation)
+            } else {
+                pendingWaiters.append(continuation)
+                queue(wanted)
             }
         }
     }
 
-    /// Asks for a reload without waiting (SIGHUP). Returns false when one is already running.
+    /// Asks for a reload of `sources` (nil: all) without waiting (SIGHUP, the timer). Returns
+    /// false when the running load already covers them.
     @discardableResult
-    func requestReloadInBackground() -> Bool {
-        guard !stopped, !loading else { return false }
-        requested = true
-        wakeup.yield()
+    func requestReloadInBackground(sources: Set<String>? = nil) -> Bool {
+        let wanted = sources ?? allSources
+        guard !stopped, !(loading && wanted.isSubset(of: running)) else { return false }
+        queue(wanted)
         return true
     }
 
-    /// Takes a pending request; false when there is none (a stale wakeup).
-    func takeRequest() -> Bool {
-        defer { requested = false }
-        return requested
+    private func queue(_ wanted: Set<String>) {
+        pending = (pending ?? []).union(wanted)
+        wakeup.yield()
+    }
+
+    /// Takes the queued request: the sources the next load fetches; nil when none is queued.
+    func takeRequest() -> Set<String>? {
+        guard let next = pending else { return nil }
+        pending = nil
+        running = next
+        waiters += pendingWaiters
+        pendingWaiters = []
+        return next
     }
 
     /// Source states before the running load, to restore if it is not applied.
@@ -73,13 +97,14 @@ actor ReloadCoordinator {
     private var stateBeforeLoad: IndexInterface.DaemonState = .starting
 
     /// Records that a load starts.
-    func loadStarted() {
+    func loadStarted(sources fetched: Set<String>? = nil) {
         loading = true
         cancelRequested = false
+        running = fetched ?? allSources
         stateBeforeLoad = state
         statesBeforeLoad = sources.map(\.state)
         state = state == .starting || state == .loading ? .loading : .reloading
-        for i in sources.indices {
+        for i in sources.indices where running.contains(sources[i].name) {
             sources[i].state = .loading
             // From now on a source's progress is this load's, not the last one's.
             board.queued(sources[i].name, partitions: partitionCounts[i])
@@ -94,10 +119,13 @@ actor ReloadCoordinator {
     @discardableResult
     func loadAborted(outcomes: [SourceOutcome], reason: String, generation: UInt64, at now: UInt64) -> Outcome {
         loading = false
-        requested = false
         state = stateBeforeLoad
         var failed: [String] = []
         for (i, outcome) in zip(sources.indices, outcomes) {
+            guard outcome.fetched else {
+                sources[i].state = i < statesBeforeLoad.count ? statesBeforeLoad[i] : .pending
+                continue
+            }
             sources[i].state = i < statesBeforeLoad.count ? statesBeforeLoad[i] : .pending
             sources[i].lastDurationUSec = outcome.duration.microseconds
             if let error = outcome.error {
@@ -116,7 +144,6 @@ actor ReloadCoordinator {
     @discardableResult
     func loadFinished(index: Index, outcomes: [SourceOutcome], duration: Duration, at now: UInt64) -> Outcome {
         loading = false
-        requested = false
         var failed: [String] = []
         var reasons: [String] = []
         for (i, outcome) in zip(sources.indices, outcomes) {
@@ -124,6 +151,11 @@ actor ReloadCoordinator {
             let entry = index.sources.first { $0.source == status.name }
             status.rows = entry?.table.count ?? 0
             status.shadowed = entry?.shadowed ?? 0
+            guard outcome.fetched else {
+                // Not asked for: its rows, and its state, carry over.
+                sources[i] = status
+                continue
+            }
             status.lastDurationUSec = outcome.duration.microseconds
             if let error = outcome.error {
                 failed.append(status.name)
@@ -222,6 +254,9 @@ actor ReloadCoordinator {
     func stop() {
         stopped = true
         wakeup.finish()
+        answerWaiters(.failure(.shuttingDown))
+        waiters = pendingWaiters
+        pendingWaiters = []
         answerWaiters(.failure(.shuttingDown))
     }
 

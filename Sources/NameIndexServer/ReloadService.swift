@@ -92,22 +92,22 @@ struct ReloadService: Service {
     }
 
     private func loadLoop(loadFirst: Bool) async {
-        if loadFirst { await loadCancellingOnShutdown() }
+        if loadFirst { await loadCancellingOnShutdown(sources: nil) }
         for await _ in coordinator.wakeups.cancelOnGracefulShutdown() {
-            guard await coordinator.takeRequest() else { continue }
-            await loadCancellingOnShutdown()
+            guard let sources = await coordinator.takeRequest() else { continue }
+            await loadCancellingOnShutdown(sources: sources)
         }
         await coordinator.stop()
         // Callers still waiting for a first generation get an answer instead of waiting forever.
         store.close()
     }
 
-    private func loadCancellingOnShutdown() async {
+    private func loadCancellingOnShutdown(sources: Set<String>?) async {
         // A shutdown or a CancelReload cancels the load; load() sees the cancellation and records it.
         let coordinator = self.coordinator
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await load() }
+                group.addTask { await load(sources: sources) }
                 group.addTask {
                     while !Task.isCancelled {
                         if await coordinator.cancelRequested { return }
@@ -121,13 +121,15 @@ struct ReloadService: Service {
     }
 
     /// One load: fetch everything, swap the new generation in, report.
-    private func load() async {
-        await coordinator.loadStarted()
+    private func load(sources: Set<String>?) async {
+        await coordinator.loadStarted(sources: sources)
         let previous = store.current
         let generation = (previous?.generation ?? 0) + 1
         if previous == nil { notifier.notify(.status("Loading…")) }
         let started = ContinuousClock.now
-        let (index, outcomes) = await loader.load(previous: previous, generation: generation, createdAt: clock.now())
+        let (index, outcomes) = await loader.load(
+            previous: previous, generation: generation, createdAt: clock.now(),
+            only: sources == coordinator.allSources ? nil : sources)
         if Task.isCancelled {
             await coordinator.loadCancelled(generation: previous?.generation ?? 0)
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")

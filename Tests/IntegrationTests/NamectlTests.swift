@@ -246,3 +246,72 @@ import Testing
         try await daemon.stop()
     }
 }
+
+@Suite struct SingleFlightReloadTests {
+    /// Each fetch appends a line to its source's counter file, then takes a second.
+    static let configuration = """
+        [[source]]
+        name = "users"
+        namespace = "user"
+        kind = "command"
+        command = ["sh", "-c", "echo run >> users.runs; sleep 1; printf '1\\\\tZoë\\\\n'"]
+
+        [[source]]
+        name = "teams"
+        namespace = "team"
+        kind = "command"
+        command = ["sh", "-c", "echo run >> teams.runs; printf '7\\\\tRed\\\\n'"]
+        """
+
+    func runs(_ daemon: DaemonHarness, _ source: String) throws -> Int {
+        try String(contentsOf: daemon.directory.appendingPathComponent("\(source).runs"), encoding: .utf8)
+            .split(separator: "\n").count
+    }
+
+    func namectlProcess(_ daemon: DaemonHarness, _ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Products.namectl)
+        process.arguments = ["--socket", daemon.socketPath] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, out)
+    }
+
+    @Test func twoReloadsAtOnceStartOneFetchAndBothGetItsResult() async throws {
+        let daemon = try DaemonHarness(configuration: Self.configuration)
+        try await daemon.start()
+        #expect(try runs(daemon, "users") == 1)
+        let (first, firstOut) = try namectlProcess(daemon, ["reload", "--wait"])
+        let (second, secondOut) = try namectlProcess(daemon, ["reload", "--wait"])
+        let outputs = [firstOut, secondOut].map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        first.waitUntilExit()
+        second.waitUntilExit()
+        #expect(first.terminationStatus == 0 && second.terminationStatus == 0)
+        for output in outputs {
+            #expect(output.split(separator: "\n").last?.hasPrefix("Generation 2 serving 2 names") == true, "\(output)")
+        }
+        #expect(try runs(daemon, "users") == 2)
+        #expect(try runs(daemon, "teams") == 2)
+        #expect(try await daemon.client.status().generation == 2)
+        try await daemon.stop()
+    }
+
+    @Test func aReloadOfOneSourceLeavesTheOthersAlone() async throws {
+        let daemon = try DaemonHarness(configuration: Self.configuration)
+        try await daemon.start()
+        let reload = try daemon.namectl(["reload", "--wait", "teams"])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(try runs(daemon, "teams") == 2)
+        #expect(try runs(daemon, "users") == 1)
+        let status = try await daemon.client.status()
+        #expect(status.generation == 2)
+        #expect(status.sources.map(\.state) == [.loaded, .loaded])
+        #expect(try daemon.namectl(["get", "user", "1"]).stdout == "1\tZoë\n")
+        let unknown = try daemon.namectl(["reload", "--wait", "nosuch"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("No source named 'nosuch'."), "\(unknown.stderr)")
+        try await daemon.stop()
+    }
+}

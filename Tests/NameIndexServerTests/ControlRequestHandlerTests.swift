@@ -138,7 +138,53 @@ import Testing
             #expect(try outcome.get().generation == 1)
         }
         // Joining did not queue another load.
-        #expect(await coordinator.takeRequest() == false)
+        #expect(await coordinator.takeRequest() == nil)
+    }
+
+    @Test func callersAskingForSourcesTheLoadDoesNotFetchShareOneFollowUp() async throws {
+        let three = Self.sources + [Configuration.Source(name: "c", namespace: "m", settings: .file(.init(path: "/c")), origin: "/c")]
+        let coordinator = ReloadCoordinator(sources: three, startedAtUSec: 0)
+        await coordinator.loadStarted(sources: ["a"])
+        async let joining = coordinator.requestReload(sources: ["a"])
+        async let wantsB = coordinator.requestReload(sources: ["b"])
+        async let wantsC = coordinator.requestReload(sources: ["c", "a"])
+        try await Task.sleep(for: .milliseconds(50))
+        await coordinator.loadFinished(
+            index: Self.index(generation: 1, sources: ["a"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", fetched: false),
+                       SourceOutcome(source: "c", fetched: false)],
+            duration: .zero, at: 10)
+        #expect(try await joining.get().generation == 1)
+        // Exactly one follow-up, for everything asked for that the first load did not fetch.
+        #expect(await coordinator.takeRequest() == ["a", "b", "c"])
+        #expect(await coordinator.takeRequest() == nil)
+        await coordinator.loadStarted(sources: ["a", "b", "c"])
+        let status = await coordinator.status(index: nil, version: "t")
+        #expect(status.sources.map(\.state) == [.loading, .loading, .loading])
+        await coordinator.loadFinished(
+            index: Self.index(generation: 2, sources: ["a", "b", "c"]),
+            outcomes: three.map { SourceOutcome(source: $0.name, table: .empty()) }, duration: .zero, at: 20)
+        #expect(try await wantsB.get().generation == 2)
+        #expect(try await wantsC.get().generation == 2)
+    }
+
+    @Test func aSourceNotFetchedKeepsItsState() async throws {
+        let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
+        await coordinator.loadStarted()
+        await coordinator.loadFinished(
+            index: Self.index(generation: 1, sources: ["a", "b"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", error: "down")],
+            duration: .zero, at: 10)
+        await coordinator.loadStarted(sources: ["a"])
+        #expect(await coordinator.status(index: nil, version: "t").sources.map(\.state) == [.loading, .stale])
+        await coordinator.loadFinished(
+            index: Self.index(generation: 2, sources: ["a", "b"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", fetched: false)],
+            duration: .zero, at: 20)
+        let status = await coordinator.status(index: nil, version: "t")
+        #expect(status.sources.map(\.state) == [.loaded, .stale])
+        #expect(status.sources[1].lastError == "down")
+        #expect(status.sources[0].lastSuccessUSec == 20)
     }
 
     @Test func aFailedSourceWithEarlierRowsIsStaleAndTheReloadFails() async throws {

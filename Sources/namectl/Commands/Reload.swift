@@ -9,7 +9,7 @@ import NameIndexProtocol
 /// `namectl reload`
 struct Reload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fetch every source again.",
+        abstract: "Fetch every source (or the named ones) again.",
         discussion: """
             Without --wait, asks for the reload and returns once the daemon has taken it (a reload \
             already running is joined). With --wait, shows each source's progress until the new \
@@ -19,6 +19,9 @@ struct Reload: AsyncParsableCommand {
             or the reload was cancelled. --cancel stops the running reload; the serving generation stays.
             """)
 
+    @Argument(help: "The sources to fetch (default: all); the others keep their rows.")
+    var sources: [String] = []
+
     @Flag(help: "Wait for the outcome, showing progress; the exit status is the outcome.")
     var wait = false
 
@@ -27,6 +30,7 @@ struct Reload: AsyncParsableCommand {
 
     func validate() throws {
         if cancel && wait { throw ValidationError("--cancel and --wait cannot be combined") }
+        if cancel && !sources.isEmpty { throw ValidationError("--cancel takes no sources") }
     }
 
     @ParentCommand var root: NameControl
@@ -49,7 +53,7 @@ struct Reload: AsyncParsableCommand {
             guard wait else {
                 // The first progress reply says the daemon took the request; the reload runs on without us.
                 do {
-                    try await options.client.reload { reply, continues in
+                    try await options.client.reload(sources: sources) { reply, continues in
                         if options.json {
                             try printJSON(reply)
                         } else if continues {
@@ -63,7 +67,7 @@ struct Reload: AsyncParsableCommand {
                 return
             }
             let display = ProgressDisplay(live: !options.json && isatty(STDOUT_FILENO) == 1)
-            try await options.client.reload { reply, continues in
+            try await options.client.reload(sources: sources) { reply, continues in
                 if options.json {
                     try printJSON(reply)
                     return
