@@ -79,7 +79,11 @@ public enum IndexInterface {
           lastDurationUSec: ?int,
           lastError: ?string,
           lastErrorUSec: ?int,
-          fetch: ?FetchProgress
+          fetch: ?FetchProgress,
+          # When the source is reloaded next, and why: "timer" (reload_interval
+          # plus jitter) or a retry after failed loads. Null: not scheduled.
+          nextReloadUSec: ?int,
+          nextReloadReason: ?string
         )
 
         # The snapshot file of the last good generation.
@@ -273,6 +277,8 @@ public enum IndexInterface {
         public var lastError: String?
         public var lastErrorUSec: UInt64?
         public var fetch: FetchProgress?
+        public var nextReloadUSec: UInt64?
+        public var nextReloadReason: String?
 
         public init(name: String, namespace: String, kind: String) {
             self.name = name

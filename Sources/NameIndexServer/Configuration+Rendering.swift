@@ -15,6 +15,8 @@ extension Configuration {
         lines.append("refresh_on_start = \(daemon.refreshOnStart ?? true)")
         if let n = daemon.maxParallelFetches { lines.append("max_parallel_fetches = \(n)") }
         if let group = daemon.controlGroup { lines.append("control_group = \(quoted(group))") }
+        if let interval = daemon.reloadInterval { lines.append("reload_interval = \(quoted(TimeSpan.format(interval)))") }
+        if let jitter = daemon.reloadJitter { lines.append("reload_jitter = \(quoted(TimeSpan.format(jitter)))") }
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")
@@ -29,6 +31,8 @@ extension Configuration {
             lines.append("stall_timeout = \(quoted(TimeSpan.format(source.fetch.stallTimeout)))")
             lines.append("retries = \(source.fetch.retries)")
             lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
+            if let interval = source.reloadInterval { lines.append("reload_interval = \(quoted(TimeSpan.format(interval)))") }
+            if let jitter = source.reloadJitter { lines.append("reload_jitter = \(quoted(TimeSpan.format(jitter)))") }
             lines.append("partitions = \(source.fetch.partitions)")
             if let n = source.fetch.parallelism { lines.append("parallelism = \(n)") }
             switch source.settings {

@@ -19,6 +19,9 @@ public struct Configuration: Sendable, Equatable {
         public var maxParallelFetches: Int?
         /// Members of this group may reload (`control_group`), besides root and the daemon's user.
         public var controlGroup: String?
+        /// `reload_interval` and `reload_jitter`: every source's timer unless it sets its own.
+        public var reloadInterval: Duration?
+        public var reloadJitter: Duration?
 
         public init(
             runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil,
@@ -63,6 +66,9 @@ public struct Configuration: Sendable, Equatable {
         public var settings: Settings
         public var guards: Guards
         public var fetch: FetchPolicy
+        /// `reload_interval` and `reload_jitter` of this source; nil: the daemon's.
+        public var reloadInterval: Duration?
+        public var reloadJitter: Duration?
         /// The file that defined it.
         public var origin: String
 
@@ -173,6 +179,15 @@ public struct Configuration: Sendable, Equatable {
     public var sources: [Source]
     /// The files that were read, in the order they were read.
     public var files: [String]
+
+    /// Each source's timer: its own `reload_interval`/`reload_jitter`, else the daemon's.
+    var timers: [String: ReloadScheduler.Timer] {
+        Dictionary(uniqueKeysWithValues: sources.map { source in
+            (source.name, ReloadScheduler.Timer(
+                interval: source.reloadInterval ?? daemon.reloadInterval,
+                jitter: source.reloadJitter ?? daemon.reloadJitter ?? .zero))
+        })
+    }
 
     public init(daemon: Daemon = Daemon(), sources: [Source] = [], files: [String] = []) {
         self.daemon = daemon

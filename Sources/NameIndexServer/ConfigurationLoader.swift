@@ -41,7 +41,10 @@ public struct ConfigurationLoader: Sendable {
             let keys = TableReader(table: daemon, file: file, path: "daemon")
             try keys.rejectUnknown(allowed: [
                 "runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches", "control_group",
+                "reload_interval", "reload_jitter",
             ])
+            if let value = try keys.timeSpan("reload_interval") { configuration.daemon.reloadInterval = value }
+            if let value = try keys.timeSpan("reload_jitter", allowZero: true) { configuration.daemon.reloadJitter = value }
             if let value = try keys.nonEmptyString("control_group") { configuration.daemon.controlGroup = value }
             if let value = try keys.absolutePath("runtime_directory") { configuration.daemon.runtimeDirectory = value }
             if let value = try keys.absolutePath("state_directory") { configuration.daemon.stateDirectory = value }
@@ -55,8 +58,11 @@ public struct ConfigurationLoader: Sendable {
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
         for (position, sourceTable) in try reader.tables("source").enumerated() {
-            let source = try parseSource(
+            var source = try parseSource(
                 sourceTable, file: file, path: "source[\(position + 1)]", directory: directory)
+            let keys = TableReader(table: sourceTable, file: file, path: "source[\(position + 1)]")
+            source.reloadInterval = try keys.timeSpan("reload_interval")
+            source.reloadJitter = try keys.timeSpan("reload_jitter", allowZero: true)
             if let existing = configuration.sources.first(where: { $0.name == source.name }) {
                 throw ConfigurationError(
                     code: .duplicateSource, file: file, key: "source[\(position + 1)].name",
@@ -117,7 +123,7 @@ public struct ConfigurationLoader: Sendable {
         }
         let common: Set<String> = [
             "name", "namespace", "kind", "min_rows", "max_shrink", "on_failure", "timeout", "stall_timeout", "retries",
-            "retry_delay",
+            "retry_delay", "reload_interval", "reload_jitter",
         ]
         var fetch = FetchPolicy()
         if let value = try keys.timeSpan("timeout") { fetch.timeout = value }

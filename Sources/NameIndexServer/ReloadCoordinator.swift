@@ -40,8 +40,15 @@ actor ReloadCoordinator {
     private let board: FetchProgressBoard
     private let partitionCounts: [Int]
 
-    init(sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard()) {
+    /// When each source is reloaded next.
+    private var scheduler: ReloadScheduler
+
+    init(
+        sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard(),
+        scheduler: ReloadScheduler? = nil
+    ) {
         self.board = board
+        self.scheduler = scheduler ?? ReloadScheduler(timers: Configuration(sources: sources).timers)
         self.partitionCounts = sources.map { max(1, $0.fetch.partitions) }
         self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
         self.allSources = Set(sources.map(\.name))
@@ -105,6 +112,7 @@ actor ReloadCoordinator {
         statesBeforeLoad = sources.map(\.state)
         state = state == .starting || state == .loading ? .loading : .reloading
         for i in sources.indices where running.contains(sources[i].name) {
+            scheduler.started(sources[i].name)
             sources[i].state = .loading
             // From now on a source's progress is this load's, not the last one's.
             board.queued(sources[i].name, partitions: partitionCounts[i])
@@ -125,6 +133,11 @@ actor ReloadCoordinator {
             guard outcome.fetched else {
                 sources[i].state = i < statesBeforeLoad.count ? statesBeforeLoad[i] : .pending
                 continue
+            }
+            if outcome.error != nil {
+                scheduler.loaded(sources[i].name, at: now, failed: true)
+            } else {
+                scheduler.abandoned(sources[i].name, at: now)
             }
             sources[i].state = i < statesBeforeLoad.count ? statesBeforeLoad[i] : .pending
             sources[i].lastDurationUSec = outcome.duration.microseconds
@@ -156,6 +169,7 @@ actor ReloadCoordinator {
                 sources[i] = status
                 continue
             }
+            scheduler.loaded(status.name, at: now, failed: outcome.error != nil)
             status.lastDurationUSec = outcome.duration.microseconds
             if let error = outcome.error {
                 failed.append(status.name)
@@ -190,7 +204,7 @@ actor ReloadCoordinator {
     }
 
     /// Records that `index` was loaded from the snapshot at `path` and now serves.
-    func servedSnapshot(_ index: Index, path: String, bytes: Int) {
+    func servedSnapshot(_ index: Index, path: String, bytes: Int, at now: UInt64) {
         servingSnapshot = true
         snapshot = .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes)
         loadedAtUSec = index.createdAtMicroseconds
@@ -202,8 +216,17 @@ actor ReloadCoordinator {
             sources[i].shadowed = entry.shadowed
             sources[i].duplicates = entry.table.duplicates
             sources[i].lastSuccessUSec = index.createdAtMicroseconds
+            scheduler.loaded(sources[i].name, at: now, failed: false)
         }
     }
+
+    /// Takes the sources whose scheduled reload is due at `now`.
+    func takeDue(at now: UInt64) -> Set<String> {
+        stopped ? [] : scheduler.takeDue(at: now)
+    }
+
+    /// The earliest scheduled reload, if any.
+    var earliestDue: UInt64? { scheduler.earliest }
 
     /// Records a snapshot written after a reload.
     func snapshotWritten(_ written: IndexInterface.Snapshot) {
@@ -224,8 +247,9 @@ actor ReloadCoordinator {
     /// Records a load that was abandoned (the daemon is stopping); the serving generation is unchanged.
     /// Records a load that was cancelled: by `CancelReload` (its callers get `ReloadCancelled` and
     /// every source keeps the state it had) or by a shutdown (they get `ShuttingDown`).
-    func loadCancelled(generation: UInt64) {
+    func loadCancelled(generation: UInt64, at now: UInt64) {
         loading = false
+        for source in running { scheduler.abandoned(source, at: now) }
         if cancelRequested {
             cancelRequested = false
             for i in sources.indices where i < statesBeforeLoad.count { sources[i].state = statesBeforeLoad[i] }
@@ -278,6 +302,9 @@ actor ReloadCoordinator {
             sources: sources.map { source in
                 var source = source
                 source.fetch = board.progress(of: source.name)
+                let next = scheduler.next(source.name)
+                source.nextReloadUSec = next?.atUSec
+                source.nextReloadReason = next.map { "\($0.reason)" }
                 return source
             })
     }

@@ -30,6 +30,7 @@ struct ReloadService: Service {
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await watchSignals() }
+            group.addTask { await runTimers() }
             let warm = await warmStart()
             await loadLoop(loadFirst: !warm || refreshOnStart)
             group.cancelAll()
@@ -53,7 +54,7 @@ struct ReloadService: Service {
         }
         let index = opened.index
         store.swap(index)
-        await coordinator.servedSnapshot(index, path: path, bytes: opened.metadata.fileBytes)
+        await coordinator.servedSnapshot(index, path: path, bytes: opened.metadata.fileBytes, at: clock.now())
         let age = HumanFormat.ago(index.createdAtMicroseconds, now: clock.now())
         var summary =
             "Serving snapshot of generation \(index.generation) from \(HumanFormat.timestamp(microseconds: index.createdAtMicroseconds)) (\(age))"
@@ -80,6 +81,20 @@ struct ReloadService: Service {
         } catch {
             logger.warning("Failed to write snapshot: \(error), ignoring.")
             await coordinator.snapshotWriteFailed("Failed to write \(error)")
+        }
+    }
+
+    /// Reloads the sources whose timer (or retry after a failure) is due; checks at least once a second.
+    private func runTimers() async {
+        while !Task.isCancelled {
+            let now = clock.now()
+            let due = await coordinator.takeDue(at: now)
+            if !due.isEmpty {
+                logger.info("Reloading \(due.sorted().map { "'\($0)'" }.joined(separator: ", ")) (scheduled).")
+                await coordinator.requestReloadInBackground(sources: due)
+            }
+            let wait = await coordinator.earliestDue.map { $0 > now ? $0 - now : 0 } ?? 1_000_000
+            try? await Task.sleep(for: .microseconds(Int64(min(max(wait, 10_000), 1_000_000))))
         }
     }
 
@@ -131,7 +146,7 @@ struct ReloadService: Service {
             previous: previous, generation: generation, createdAt: clock.now(),
             only: sources == coordinator.allSources ? nil : sources)
         if Task.isCancelled {
-            await coordinator.loadCancelled(generation: previous?.generation ?? 0)
+            await coordinator.loadCancelled(generation: previous?.generation ?? 0, at: clock.now())
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
             return
         }

@@ -315,3 +315,55 @@ import Testing
         try await daemon.stop()
     }
 }
+
+@Suite struct ScheduledReloadTests {
+    @Test func theTimerReloadsAndAFailedSourceIsRetriedAndStatusSaysWhen() async throws {
+        // users: a 1 s timer with up to 200 ms of jitter. teams: no timer, and it fails.
+        let daemon = try DaemonHarness(configuration: """
+            [daemon]
+            reload_jitter = "200ms"
+
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "command"
+            command = ["sh", "-c", "echo run >> users.runs; printf '1\\\\tZoë\\\\n'"]
+            reload_interval = "1s"
+
+            [[source]]
+            name = "teams"
+            namespace = "team"
+            kind = "file"
+            path = "missing.tsv"
+            retries = 0
+            """)
+        try await daemon.start()
+        let first = try await daemon.client.status()
+        let users = try #require(first.sources[0].nextReloadUSec)
+        let loaded = try #require(first.sources[0].lastSuccessUSec)
+        #expect(users >= loaded + 1_000_000 && users <= loaded + 1_200_000 + 100_000)
+        #expect(first.sources[0].nextReloadReason == "timer")
+        // The failed source is retried after 15–30 s although it has no timer.
+        let teams = try #require(first.sources[1].nextReloadUSec)
+        let failedAt = try #require(first.sources[1].lastErrorUSec)
+        #expect(teams >= failedAt + 15_000_000 && teams <= failedAt + 30_000_000)
+        #expect(first.sources[1].nextReloadReason == "retry after a failed load")
+        let text = try daemon.namectl(["status"]).stdout
+        #expect(text.contains("NEXT RELOAD"))
+        #expect(text.contains("(retry after a failed load)"), "\(text)")
+        // The timer fires by itself, reloading users only.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var runs = 1
+        while runs < 3 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            runs = (try? String(contentsOf: daemon.directory.appendingPathComponent("users.runs"), encoding: .utf8))?
+                .split(separator: "\n").count ?? 0
+        }
+        #expect(runs >= 3)
+        let later = try await daemon.client.status()
+        #expect(later.generation >= 3)
+        #expect(later.sources[1].state == .failed)
+        #expect(later.sources[1].nextReloadUSec == teams)  // not retried early by the users' reloads
+        try await daemon.stop()
+    }
+}

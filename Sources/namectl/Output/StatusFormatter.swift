@@ -35,7 +35,7 @@ struct StatusFormatter {
         }
         out += "\n"
         var table = TextTable(
-            columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "SKIPPED", "LAST SUCCESS", "LAST ERROR"],
+            columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "SKIPPED", "LAST SUCCESS", "NEXT RELOAD", "LAST ERROR"],
             rightAligned: [4, 5])
         for source in status.sources {
             let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed
@@ -43,6 +43,7 @@ struct StatusFormatter {
                 source.name, source.namespace, source.kind, source.state.rawValue,
                 HumanFormat.count(source.rows), HumanFormat.count(skipped),
                 source.lastSuccessUSec.map(formatAgo) ?? "never",
+                source.nextReloadUSec.map { "\(formatIn($0)) (\(source.nextReloadReason ?? "scheduled"))" } ?? "-",
                 source.lastError.map { error in source.lastErrorUSec.map { "\(formatAgo($0)): \(error)" } ?? error } ?? "-",
             ])
         }
@@ -97,4 +98,9 @@ struct StatusFormatter {
     }
 
     private func formatAgo(_ microseconds: UInt64) -> String { HumanFormat.ago(microseconds, now: now) }
+
+    /// `in 4min 12s`, or `now` when due.
+    private func formatIn(_ microseconds: UInt64) -> String {
+        microseconds <= now ? "now" : "in \(HumanFormat.duration(microseconds: microseconds - now))"
+    }
 }
