@@ -83,7 +83,12 @@ public enum IndexInterface {
           # When the source is reloaded next, and why: "timer" (reload_interval
           # plus jitter) or a retry after failed loads. Null: not scheduled.
           nextReloadUSec: ?int,
-          nextReloadReason: ?string
+          nextReloadReason: ?string,
+          # The last change check (check_interval): when, the value it read,
+          # and why it failed, if it did.
+          lastCheckUSec: ?int,
+          lastCheckValue: ?string,
+          lastCheckError: ?string
         )
 
         # The snapshot file of the last good generation.
@@ -279,6 +284,9 @@ public enum IndexInterface {
         public var fetch: FetchProgress?
         public var nextReloadUSec: UInt64?
         public var nextReloadReason: String?
+        public var lastCheckUSec: UInt64?
+        public var lastCheckValue: String?
+        public var lastCheckError: String?
 
         public init(name: String, namespace: String, kind: String) {
             self.name = name

@@ -33,6 +33,11 @@ extension Configuration {
             lines.append("retry_delay = \(quoted(TimeSpan.format(source.fetch.retryDelay)))")
             if let interval = source.reloadInterval { lines.append("reload_interval = \(quoted(TimeSpan.format(interval)))") }
             if let jitter = source.reloadJitter { lines.append("reload_jitter = \(quoted(TimeSpan.format(jitter)))") }
+            if let check = source.check {
+                lines.append("check_interval = \(quoted(TimeSpan.format(check.interval)))")
+                if let query = check.query { lines.append("check_query = \(quoted(query))") }
+                if let command = check.command { lines.append("check_command = [" + command.map(quoted).joined(separator: ", ") + "]") }
+            }
             lines.append("partitions = \(source.fetch.partitions)")
             if let n = source.fetch.parallelism { lines.append("parallelism = \(n)") }
             switch source.settings {

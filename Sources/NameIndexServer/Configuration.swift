@@ -69,6 +69,8 @@ public struct Configuration: Sendable, Equatable {
         /// `reload_interval` and `reload_jitter` of this source; nil: the daemon's.
         public var reloadInterval: Duration?
         public var reloadJitter: Duration?
+        /// The change check: `check_interval`, with `check_query` or `check_command`.
+        public var check: Check?
         /// The file that defined it.
         public var origin: String
 
@@ -85,6 +87,21 @@ public struct Configuration: Sendable, Equatable {
         }
 
         public var kind: Kind { settings.kind }
+    }
+
+    /// A source's change check: every `interval`, a value is read (the first value of `query`,
+    /// the output of `command`, or for a file its inode, size and modification time); the source
+    /// is reloaded when it differs from the value read before its last load.
+    public struct Check: Sendable, Equatable {
+        public var interval: Duration
+        public var query: String?
+        public var command: [String]?
+
+        public init(interval: Duration, query: String? = nil, command: [String]? = nil) {
+            self.interval = interval
+            self.query = query
+            self.command = command
+        }
     }
 
     /// The source kinds this daemon knows.

@@ -63,6 +63,7 @@ public struct ConfigurationLoader: Sendable {
             let keys = TableReader(table: sourceTable, file: file, path: "source[\(position + 1)]")
             source.reloadInterval = try keys.timeSpan("reload_interval")
             source.reloadJitter = try keys.timeSpan("reload_jitter", allowZero: true)
+            source.check = try changeCheck(keys, kind: source.kind)
             if let existing = configuration.sources.first(where: { $0.name == source.name }) {
                 throw ConfigurationError(
                     code: .duplicateSource, file: file, key: "source[\(position + 1)].name",
@@ -123,7 +124,7 @@ public struct ConfigurationLoader: Sendable {
         }
         let common: Set<String> = [
             "name", "namespace", "kind", "min_rows", "max_shrink", "on_failure", "timeout", "stall_timeout", "retries",
-            "retry_delay", "reload_interval", "reload_jitter",
+            "retry_delay", "reload_interval", "reload_jitter", "check_interval", "check_query", "check_command",
         ]
         var fetch = FetchPolicy()
         if let value = try keys.timeSpan("timeout") { fetch.timeout = value }
@@ -244,6 +245,42 @@ public struct ConfigurationLoader: Sendable {
             return .init(
                 name: name, namespace: namespace,
                 settings: .file(.init(path: resolved, rows: rows)), guards: guards, fetch: fetch, origin: file)
+        }
+    }
+
+    /// `check_interval` with `check_query` (postgresql, sqlite) or `check_command` (command); a
+    /// file needs only the interval.
+    private func changeCheck(_ keys: TableReader, kind: Configuration.Kind) throws -> Configuration.Check? {
+        let interval = try keys.timeSpan("check_interval")
+        let query = try keys.nonEmptyString("check_query")
+        var command: [String]?
+        if let value = keys.value("check_command") {
+            guard let array = value.array, array.count > 0, (0..<array.count).allSatisfy({ array[$0].string != nil }),
+                let first = array[0].string, !first.isEmpty
+            else {
+                throw keys.error(.invalidValue, "check_command", "expected a non-empty array of strings: a program and its arguments")
+            }
+            command = (0..<array.count).map { array[$0].string! }
+        }
+        if query != nil && kind != .postgresql && kind != .sqlite {
+            throw keys.error(.unknownKey, "check_query", "not a key of kind '\(kind.rawValue)' (postgresql and sqlite have it)")
+        }
+        if command != nil && kind != .command {
+            throw keys.error(.unknownKey, "check_command", "not a key of kind '\(kind.rawValue)' (command has it)")
+        }
+        guard let interval else {
+            if query != nil || command != nil {
+                throw keys.error(.missingKey, "check_interval", "a change check needs check_interval (how often to check)")
+            }
+            return nil
+        }
+        switch kind {
+        case .postgresql where query == nil, .sqlite where query == nil:
+            throw keys.error(.missingKey, "check_query", "check_interval needs check_query: the query whose value changes with the data")
+        case .command where command == nil:
+            throw keys.error(.missingKey, "check_command", "check_interval needs check_command: the program whose output changes with the data")
+        default:
+            return Configuration.Check(interval: interval, query: query, command: command)
         }
     }
 

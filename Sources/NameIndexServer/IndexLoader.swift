@@ -14,6 +14,8 @@ struct SourceOutcome: Sendable {
     var duration: Duration = .zero
     /// False for a source this load did not fetch (a reload of other sources): its table carries over.
     var fetched = true
+    /// The change check's value, read just before the fetch; nil without a check (or when it failed).
+    var checkValue: String?
 }
 
 /// Fetches every source concurrently and assembles the next ``Index``.
@@ -28,6 +30,7 @@ struct IndexLoader: Sendable {
         let source: any Source
         let fetch: FetchPolicy
         let guards: Configuration.Guards
+        var check: Configuration.Check? = nil
     }
 
     /// The sources in configuration (priority) order.
@@ -37,7 +40,9 @@ struct IndexLoader: Sendable {
 
     /// The plans for `configuration`'s sources.
     static func plans(for configuration: Configuration) -> [SourcePlan] {
-        configuration.sources.map { .init(source: SourceFactory.makeSource($0), fetch: $0.fetch, guards: $0.guards) }
+        configuration.sources.map {
+            .init(source: SourceFactory.makeSource($0), fetch: $0.fetch, guards: $0.guards, check: $0.check)
+        }
     }
 
     /// Fetches `only` those sources (nil: all); the others keep their tables from `previous`.
@@ -53,8 +58,12 @@ struct IndexLoader: Sendable {
                 }
                 let earlier = previous?.table(forSource: source.name)?.count
                 let generation = previous?.generation ?? 0
+                let checked = plan.check != nil
                 group.addTask {
+                    // Read before the fetch: a change after it is seen by the next check.
+                    let checkValue = checked ? try? await source.changeToken() : nil
                     var outcome = await fetch(source, policy: plan.fetch)
+                    outcome.checkValue = checkValue
                     if let rows = outcome.table?.count,
                         let failure = Self.guardFailure(rows: rows, previous: earlier, of: generation, guards: plan.guards)
                     {

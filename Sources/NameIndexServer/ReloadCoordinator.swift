@@ -170,6 +170,7 @@ actor ReloadCoordinator {
                 continue
             }
             scheduler.loaded(status.name, at: now, failed: outcome.error != nil)
+            if outcome.error == nil, let value = outcome.checkValue { loadedCheckValues[status.name] = value }
             status.lastDurationUSec = outcome.duration.microseconds
             if let error = outcome.error {
                 failed.append(status.name)
@@ -218,6 +219,21 @@ actor ReloadCoordinator {
             sources[i].lastSuccessUSec = index.createdAtMicroseconds
             scheduler.loaded(sources[i].name, at: now, failed: false)
         }
+    }
+
+    /// The change check's value read before each source's last successful load.
+    private var loadedCheckValues: [String: String] = [:]
+
+    /// Records a change check of `source`; true when its value differs from the one read before
+    /// its last successful load, so that the source should be reloaded.
+    func checked(_ source: String, value: String?, error: String?, at now: UInt64) -> Bool {
+        guard let i = sources.firstIndex(where: { $0.name == source }) else { return false }
+        sources[i].lastCheckUSec = now
+        sources[i].lastCheckError = error
+        guard let value else { return false }
+        sources[i].lastCheckValue = value
+        let busy = loading && running.contains(source)
+        return !busy && sources[i].lastSuccessUSec != nil && loadedCheckValues[source] != value
     }
 
     /// Takes the sources whose scheduled reload is due at `now`.

@@ -1,3 +1,4 @@
+import NameIndexSources
 import Foundation
 import Logging
 import NameIndexCore
@@ -31,6 +32,9 @@ struct ReloadService: Service {
         await withDiscardingTaskGroup { group in
             group.addTask { await watchSignals() }
             group.addTask { await runTimers() }
+            for plan in loader.plans {
+                if let check = plan.check { group.addTask { await runChecks(plan.source, every: check.interval) } }
+            }
             let warm = await warmStart()
             await loadLoop(loadFirst: !warm || refreshOnStart)
             group.cancelAll()
@@ -95,6 +99,25 @@ struct ReloadService: Service {
             }
             let wait = await coordinator.earliestDue.map { $0 > now ? $0 - now : 0 } ?? 1_000_000
             try? await Task.sleep(for: .microseconds(Int64(min(max(wait, 10_000), 1_000_000))))
+        }
+    }
+
+    /// Reads `source`'s change check every `interval`; a new value reloads the source.
+    private func runChecks(_ source: any Source, every interval: Duration) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            var value: String?
+            var failure: String?
+            do {
+                value = try await source.changeToken()
+            } catch {
+                failure = "\(error)"
+                logger.warning("Change check of source '\(source.name)' failed: \(error)", metadata: ["source": "\(source.name)"])
+            }
+            if await coordinator.checked(source.name, value: value, error: failure, at: clock.now()) {
+                logger.info("Source '\(source.name)' changed (check: \(value ?? "")), reloading it.", metadata: ["source": "\(source.name)"])
+                await coordinator.requestReloadInBackground(sources: [source.name])
+            }
         }
     }
 

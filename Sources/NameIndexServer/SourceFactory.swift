@@ -41,17 +41,23 @@ enum SourceFactory {
     static func makeSource(_ source: Configuration.Source) -> any Source {
         switch source.settings {
         case .command(let command):
-            CommandSource(
+            var made = CommandSource(
                 name: source.name, namespace: source.namespace, arguments: command.arguments, rows: command.rows,
                 workingDirectory: command.workingDirectory)
+            made.checkCommand = source.check?.command
+            return made
         case .sqlite(let sqlite):
-            SQLiteSource(name: source.name, namespace: source.namespace, path: sqlite.path, query: sqlite.query, filter: sqlite.filter)
+            return SQLiteSource(
+                name: source.name, namespace: source.namespace, path: sqlite.path, query: sqlite.query, filter: sqlite.filter,
+                checkQuery: source.check?.query)
         case .postgresql(let postgresql):
-            PostgresSource(
+            var made = PostgresSource(
                 name: source.name, namespace: source.namespace, location: postgresql.location, query: postgresql.query,
                 filter: postgresql.filter, password: postgresql.password.map(secretReader))
+            made.checkQuery = source.check?.query
+            return made
         case .file(let file):
-            FileSource(name: source.name, namespace: source.namespace, options: file)
+            return FileSource(name: source.name, namespace: source.namespace, options: file)
         }
     }
 }

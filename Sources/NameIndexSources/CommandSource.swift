@@ -32,6 +32,24 @@ public struct CommandSource: Source, PartitionFetcher {
     public var batchRows = 8192
     /// Lines of standard error kept for the error message.
     public var stderrLines = 5
+    /// `check_command`: what it prints, run at every check, changes when the data does.
+    public var checkCommand: [String]?
+
+    /// Runs `check_command` in the same way as the fetch (no shell, own process group) and
+    /// returns its output lines, joined.
+    public func changeToken() async throws -> String? {
+        guard let checkCommand, !checkCommand.isEmpty else { return nil }
+        // One column used as key and name: every non-empty line is kept as it is.
+        let lines = CommandSource(
+            name: name, namespace: namespace, arguments: checkCommand,
+            rows: RowFormat(format: .tsv, header: false, keyColumn: .number(1), nameColumn: .number(1)),
+            workingDirectory: workingDirectory)
+        var output: [String] = []
+        try await lines.fetch(.whole) { batch in
+            batch.forEach { key, _ in output.append(String(decoding: key, as: UTF8.self)) }
+        }
+        return output.joined(separator: "\n")
+    }
 
     public init(name: String, namespace: String, arguments: [String], rows: RowFormat, workingDirectory: String? = nil) {
         precondition(!arguments.isEmpty, "a command needs a program")

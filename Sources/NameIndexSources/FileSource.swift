@@ -70,6 +70,16 @@ public struct FileSource: Source {
         }
     }
 
+    /// Every matched file's inode, size and modification time: a change in any means new data.
+    public func changeToken() async throws -> String? {
+        let files = try isGlob ? Self.expand(path) : [path]
+        return try files.map { file in
+            var info = stat()
+            guard stat(file, &info) == 0 else { throw Self.openError(file, errno) }
+            return "\(file):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        }.joined(separator: ";")
+    }
+
     private static func size(of file: String) throws -> Int {
         var info = stat()
         guard stat(file, &info) == 0 else { throw Self.openError(file, errno) }

@@ -29,6 +29,8 @@ public struct PostgresSource: Source {
     /// Reads the password afresh at every fetch (a file or a credential), so a rotated secret is picked up; nil: none.
     public let password: (@Sendable () throws -> String)?
     public var batchRows = 8192
+    /// `check_query`: its first value, read at every check, changes when the data does.
+    public var checkQuery: String?
 
     public init(
         name: String, namespace: String, location: PostgresLocation, query: String, filter: PartitionFilter? = nil,
@@ -58,6 +60,18 @@ public struct PostgresSource: Source {
         let whole = query.replacing("{partitions}", with: "1").replacing("{partition}", with: "0")
             .replacing(PartitionFilter.placeholder, with: "TRUE")
         return "SELECT min(nameindex_bounds.k)::int8, max(nameindex_bounds.k)::int8 FROM (\(whole)) AS nameindex_bounds(k)"
+    }
+
+    public func changeToken() async throws -> String? {
+        guard let checkQuery else { return nil }
+        return try await withConnection { connection, logger in
+            // As text, whatever the column's type.
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT (nameindex_check.*)::text FROM (\(checkQuery)) AS nameindex_check LIMIT 1"),
+                logger: logger)
+            for try await row in rows { return try row.decode(String?.self) ?? "" }
+            return ""
+        }
     }
 
     public func prepare(partitions: Int) async throws -> any PartitionFetcher {

@@ -17,15 +17,34 @@ public struct SQLiteSource: Source {
     public let query: String
     /// How `{partition_filter}` is made; nil when the query does not use it.
     public let filter: PartitionFilter?
+    /// `check_query`: its first value, read at every check, changes when the data does.
+    public var checkQuery: String?
     /// Rows handed over per batch.
     public var batchRows = 8192
 
-    public init(name: String, namespace: String, path: String, query: String, filter: PartitionFilter? = nil) {
+    public init(
+        name: String, namespace: String, path: String, query: String, filter: PartitionFilter? = nil,
+        checkQuery: String? = nil
+    ) {
         self.name = name
         self.namespace = namespace
         self.path = path
         self.query = query
         self.filter = filter
+        self.checkQuery = checkQuery
+    }
+
+    public func changeToken() async throws -> String? {
+        guard let checkQuery else { return nil }
+        let db = try Database(path: path)
+        return try db.statement(checkQuery) { statement in
+            let step = sqlite3_step(statement)
+            guard step == SQLITE_ROW || step == SQLITE_DONE else {
+                throw SourceError(code: .io, message: "Failed to run the check_query on '\(path)': \(db.message(step))")
+            }
+            guard step == SQLITE_ROW, let text = sqlite3_column_text(statement, 0) else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, 0))), as: UTF8.self)
+        }
     }
 
     /// The query for `partition`: `{partition}` (0-based) and `{partitions}` replaced by integers,

@@ -39,6 +39,10 @@ public protocol Source: Sendable {
     ///
     /// - Throws: ``SourceError`` when the source cannot be reached.
     func prepare(partitions: Int) async throws -> any PartitionFetcher
+
+    /// A value that changes when the source's data does (`check_query`, `check_command`, a file's
+    /// inode, size and modification time); nil when the source has no change check.
+    func changeToken() async throws -> String?
 }
 
 /// Fetches the partitions of one prepared fetch of a source.
@@ -52,6 +56,10 @@ public protocol PartitionFetcher: Sendable {
     /// - Throws: ``SourceError`` when the rows cannot be read. Bad rows are not
     ///   errors: they are skipped and counted in ``RowBatch/skipped``.
     func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws
+}
+
+extension Source {
+    public func changeToken() async throws -> String? { nil }
 }
 
 extension Source where Self: PartitionFetcher {

@@ -157,6 +157,11 @@ let userSource = """
         (pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts WHERE {partition_filter}") + "partition_key = \"id\"\npartition_by = \"modulo\"\n",
          "source[1].partition_by", "expected 'hash' or 'range'"),
         (userSource + "partitions = 0\n", "source[1].partitions", "from 1 to 1024"),
+        (pgSource + "check_interval = \"1min\"\n", "source[1].check_query", "check_interval needs check_query"),
+        (pgSource + "check_query = \"SELECT 1\"\n", "source[1].check_interval", "needs check_interval"),
+        (userSource + "check_query = \"SELECT 1\"\ncheck_interval = \"1min\"\n", "source[1].check_query", "not a key of kind 'file'"),
+        (pgSource + "check_command = [\"date\"]\ncheck_interval = \"1min\"\n", "source[1].check_command", "not a key of kind 'postgresql'"),
+        (pgSource + "reload_interval = \"soon\"\n", "source[1].reload_interval", "expected a time span"),
     ])
     func aWrongSourceValueIsAnErrorSayingWhatWasExpected(_ text: String, _ key: String, _ message: String) throws {
         let error = try #require(configurationError(text))
@@ -378,7 +383,7 @@ let userSource = """
         ("command = \"beeline -e x\"\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
         ("command = []\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
         ("command = [\"beeline\", 5]\n", "source[1].command", "expected strings only; element 2 is an integer"),
-        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: command, format, header, key_column, key_field, kind, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
+        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: check_command, check_interval, check_query, command, format, header, key_column, key_field, kind, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
     ])
     func mistakesSayWhatWasExpected(_ extra: String, _ key: String, _ message: String) throws {
         let error = try #require(configurationError(head + extra))

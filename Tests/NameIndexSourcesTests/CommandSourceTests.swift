@@ -23,6 +23,15 @@ func liveProcesses(inGroup group: Int32) -> [Int32] {
 }
 
 @Suite struct CommandSourceTests {
+    @Test func theCheckCommandsOutputIsTheChangeToken() async throws {
+        var source = CommandSource(name: "s", namespace: "n", arguments: ["true"], rows: RowFormat())
+        #expect(try await source.changeToken() == nil)
+        source.checkCommand = ["printf", "2026-11-28\\tx y\\n\\nsecond line\\n"]
+        #expect(try await source.changeToken() == "2026-11-28\nsecond line")
+        source.checkCommand = ["sh", "-c", "echo broken >&2; exit 3"]
+        await #expect(throws: SourceError.self) { try await source.changeToken() }
+    }
+
     func rows(_ source: CommandSource) async throws -> [[String]] {
         var rows: [[String]] = []
         try await source.fetch(.whole) { batch in

@@ -52,6 +52,10 @@ struct StatusFormatter {
         if !fetches.isEmpty {
             out += "\n" + fetches.joined(separator: "\n") + "\n"
         }
+        let checks = status.sources.compactMap(checkLine)
+        if !checks.isEmpty {
+            out += "\n" + checks.joined(separator: "\n") + "\n"
+        }
         let details = status.sources.compactMap(skipDetail)
         if !details.isEmpty {
             out += "\n" + details.joined(separator: "\n") + "\n"
@@ -98,6 +102,14 @@ struct StatusFormatter {
     }
 
     private func formatAgo(_ microseconds: UInt64) -> String { HumanFormat.ago(microseconds, now: now) }
+
+    /// `users: last change check 2s ago: 8`, for sources with a change check.
+    private func checkLine(_ source: IndexInterface.SourceStatus) -> String? {
+        guard let at = source.lastCheckUSec else { return nil }
+        if let error = source.lastCheckError { return "\(source.name): last change check \(formatAgo(at)) failed: \(error)" }
+        let value = source.lastCheckValue.map { $0.count > 60 ? String($0.prefix(57)) + "…" : $0 } ?? ""
+        return "\(source.name): last change check \(formatAgo(at)): \(value)"
+    }
 
     /// `in 4min 12s`, or `now` when due.
     private func formatIn(_ microseconds: UInt64) -> String {
