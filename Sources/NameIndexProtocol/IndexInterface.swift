@@ -91,6 +91,14 @@ public enum IndexInterface {
           lastCheckError: ?string
         )
 
+        # Keys added, removed, and whose name changed in one namespace.
+        type NamespaceChanges (
+          namespace: string,
+          added: int,
+          removed: int,
+          changed: int
+        )
+
         # The snapshot file of the last good generation.
         type Snapshot (
           path: string,
@@ -127,7 +135,11 @@ public enum IndexInterface {
           snapshot: ?Snapshot,
           snapshotError: ?string,
           namespaces: []Namespace,
-          sources: []SourceStatus
+          sources: []SourceStatus,
+          # What the last swap changed, per namespace, against the generation
+          # before it (changesFrom); null before the second generation.
+          changes: ?[]NamespaceChanges,
+          changesFrom: ?int
         )
 
         # Fetches the named sources (all when sources is null or empty) and
@@ -330,6 +342,8 @@ public enum IndexInterface {
         public var snapshotError: String?
         public var namespaces: [Namespace]
         public var sources: [SourceStatus]
+        public var changes: [NamespaceChanges]?
+        public var changesFrom: UInt64?
 
         public init(
             state: DaemonState, generation: UInt64, entries: Int, startedAtUSec: UInt64,
@@ -350,6 +364,19 @@ public enum IndexInterface {
             self.snapshotError = snapshotError
             self.namespaces = namespaces
             self.sources = sources
+        }
+    }
+
+    public struct NamespaceChanges: Codable, Sendable, Equatable {
+        public var namespace: String
+        public var added: Int
+        public var removed: Int
+        public var changed: Int
+        public init(namespace: String, added: Int, removed: Int, changed: Int) {
+            self.namespace = namespace
+            self.added = added
+            self.removed = removed
+            self.changed = changed
         }
     }
 

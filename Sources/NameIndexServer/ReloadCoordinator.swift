@@ -236,6 +236,15 @@ actor ReloadCoordinator {
         return !busy && sources[i].lastSuccessUSec != nil && loadedCheckValues[source] != value
     }
 
+    private var changes: [IndexInterface.NamespaceChanges]?
+    private var changesFrom: UInt64?
+
+    /// Records what the last swap changed against generation `from`.
+    func recordChanges(_ diff: [NamespaceDiff], from: UInt64) {
+        changes = diff.map { .init(namespace: $0.namespace, added: $0.added, removed: $0.removed, changed: $0.changed) }
+        changesFrom = from
+    }
+
     /// Takes the sources whose scheduled reload is due at `now`.
     func takeDue(at now: UInt64) -> Set<String> {
         stopped ? [] : scheduler.takeDue(at: now)
@@ -302,7 +311,7 @@ actor ReloadCoordinator {
 
     /// The reply to `Status`, for the generation `index`.
     func status(index: Index?, version: String) -> IndexInterface.StatusReply {
-        IndexInterface.StatusReply(
+        var reply = IndexInterface.StatusReply(
             state: state,
             generation: index?.generation ?? 0,
             entries: index?.entryCount ?? 0,
@@ -323,6 +332,9 @@ actor ReloadCoordinator {
                 source.nextReloadReason = next.map { "\($0.reason)" }
                 return source
             })
+        reply.changes = changes
+        reply.changesFrom = changesFrom
+        return reply
     }
 
     private func answerWaiters(_ outcome: Outcome) {

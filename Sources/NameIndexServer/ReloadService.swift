@@ -203,6 +203,18 @@ struct ReloadService: Service {
                 "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")); \(failure.reply.parameters["reason"]?.stringValue ?? "a source failed"), keeping its previous rows.")
         }
         notifier.notify(.ready, .status(summary))
+        if let previous { await recordChanges(index, from: previous) }
+    }
+
+    /// Compares the new generation with the one it replaced, per namespace; after the swap and
+    /// the reply, since it reads every entry of the namespaces whose tables changed.
+    private func recordChanges(_ index: Index, from previous: Index) async {
+        let diff = index.diff(from: previous)
+        await coordinator.recordChanges(diff, from: previous.generation)
+        let text = diff.map { d in
+            d.added + d.removed + d.changed == 0 ? "\(d.namespace) unchanged" : "\(d.namespace) +\(d.added) −\(d.removed) ~\(d.changed)"
+        }.joined(separator: ", ")
+        logger.info("Generation \(index.generation) against \(previous.generation): \(text).", metadata: ["generation": "\(index.generation)"])
     }
 
     /// The one-line `STATUS=` summary, e.g. `Serving 12,345 names in 3 namespaces (generation 1)`.

@@ -20,6 +20,14 @@ struct StatusFormatter {
         fields.append(
             ("Entries", "\(HumanFormat.count(status.entries)) in \(status.namespaces.count) namespace\(status.namespaces.count == 1 ? "" : "s")"))
         fields.append(("Memory", "\(HumanFormat.bytes(status.indexBytes)) (index)"))
+        if let changes = status.changes, let from = status.changesFrom {
+            let text = changes.map { c in
+                c.added + c.removed + c.changed == 0
+                    ? "\(c.namespace) unchanged"
+                    : "\(c.namespace) +\(HumanFormat.count(c.added)) −\(HumanFormat.count(c.removed)) ~\(HumanFormat.count(c.changed))"
+            }.joined(separator: ", ")
+            fields.append(("Changes", "since generation \(from): \(text)"))
+        }
         if let snapshot = status.snapshot {
             fields.append(
                 ("Snapshot",
