@@ -60,10 +60,13 @@ public enum IndexInterface {
           name: string,
           namespace: string,
           kind: string,
-          # pending: not fetched yet; loading: being fetched; loaded: its rows
-          # are from the latest fetch; stale: the latest fetch failed and its
-          # rows are from an earlier one; failed: it failed and has no rows.
-          state: (pending, loading, loaded, stale, failed),
+          # pending: not fetched yet; loading: being fetched for the first time;
+          # loaded: its rows are from the latest fetch; stale: the latest fetch
+          # failed and its rows are from an earlier one; failed: it failed and
+          # has no rows; loaded_and_reloading, failed_and_reloading: being
+          # fetched again, after a good fetch or after a failed one (stale or
+          # failed).
+          state: (pending, loading, loaded, stale, failed, loaded_and_reloading, failed_and_reloading),
           # Entries this source holds in the serving generation.
           rows: int,
           # Rows read but skipped: an empty key or name, invalid UTF-8, no
@@ -238,6 +241,14 @@ public enum IndexInterface {
 
     public enum SourceState: String, Codable, Sendable {
         case pending, loading, loaded, stale, failed
+        case loadedAndReloading = "loaded_and_reloading"
+        case failedAndReloading = "failed_and_reloading"
+
+        /// Whether a fetch of the source is under way.
+        public var isFetching: Bool { self == .loading || self == .loadedAndReloading || self == .failedAndReloading }
+
+        /// For people: `loaded-and-reloading`.
+        public var displayName: String { String(rawValue.map { $0 == "_" ? "-" : $0 }) }
     }
 
     public struct FetchProgress: Codable, Sendable, Equatable {

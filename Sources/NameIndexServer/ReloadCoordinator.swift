@@ -113,7 +113,11 @@ actor ReloadCoordinator {
         state = state == .starting || state == .loading ? .loading : .reloading
         for i in sources.indices where running.contains(sources[i].name) {
             scheduler.started(sources[i].name)
-            sources[i].state = .loading
+            switch sources[i].state {
+            case .loaded, .loadedAndReloading: sources[i].state = .loadedAndReloading
+            case .stale, .failed, .failedAndReloading: sources[i].state = .failedAndReloading
+            case .pending, .loading: sources[i].state = .loading
+            }
             // From now on a source's progress is this load's, not the last one's.
             board.queued(sources[i].name, partitions: partitionCounts[i])
         }
@@ -282,7 +286,7 @@ actor ReloadCoordinator {
             answerWaiters(.failure(.reloadCancelled(generation: generation)))
             return
         }
-        for i in sources.indices where sources[i].state == .loading {
+        for i in sources.indices where sources[i].state.isFetching {
             sources[i].state = sources[i].lastSuccessUSec == nil ? .pending : .stale
         }
         if state == .loading { state = .starting } else if state == .reloading { state = .serving }

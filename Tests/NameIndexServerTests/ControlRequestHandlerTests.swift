@@ -160,12 +160,25 @@ import Testing
         #expect(await coordinator.takeRequest() == nil)
         await coordinator.loadStarted(sources: ["a", "b", "c"])
         let status = await coordinator.status(index: nil, version: "t")
-        #expect(status.sources.map(\.state) == [.loading, .loading, .loading])
+        #expect(status.sources.map(\.state) == [.loadedAndReloading, .loading, .loading])
         await coordinator.loadFinished(
             index: Self.index(generation: 2, sources: ["a", "b", "c"]),
             outcomes: three.map { SourceOutcome(source: $0.name, table: .empty()) }, duration: .zero, at: 20)
         #expect(try await wantsB.get().generation == 2)
         #expect(try await wantsC.get().generation == 2)
+    }
+
+    @Test func aSourceBeingFetchedAgainSaysWhetherItsLastFetchWorked() async {
+        let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
+        await coordinator.loadStarted()
+        #expect(await coordinator.status(index: nil, version: "t").sources.map(\.state) == [.loading, .loading])
+        await coordinator.loadFinished(
+            index: Self.index(generation: 1, sources: ["a"]),
+            outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", error: "down")],
+            duration: .zero, at: 10)
+        await coordinator.loadStarted()
+        #expect(await coordinator.status(index: nil, version: "t").sources.map(\.state) == [.loadedAndReloading, .failedAndReloading])
+        #expect(IndexInterface.SourceState.loadedAndReloading.displayName == "loaded-and-reloading")
     }
 
     @Test func aSourceNotFetchedKeepsItsState() async throws {
@@ -176,7 +189,7 @@ import Testing
             outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", error: "down")],
             duration: .zero, at: 10)
         await coordinator.loadStarted(sources: ["a"])
-        #expect(await coordinator.status(index: nil, version: "t").sources.map(\.state) == [.loading, .stale])
+        #expect(await coordinator.status(index: nil, version: "t").sources.map(\.state) == [.loadedAndReloading, .stale])
         await coordinator.loadFinished(
             index: Self.index(generation: 2, sources: ["a", "b"]),
             outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", fetched: false)],

@@ -103,7 +103,7 @@ final class ProgressDisplay {
             return
         }
         for (source, line) in zip(sources, lines) {
-            let state = source.fetch.map { "\($0.state.rawValue) \($0.attempt)" } ?? source.state.rawValue
+            let state = source.fetch.map { "\($0.state.rawValue) \($0.attempt)" } ?? source.state.displayName
             if lastStates[source.name] != state || (final && lastStates[source.name] == nil) {
                 lastStates[source.name] = state
                 print(line)
@@ -113,7 +113,7 @@ final class ProgressDisplay {
 
     /// `users      running   1,204,332 rows  38.1 MiB  812,004 rows/s  partitions 2/4 done`
     static func line(_ source: IndexInterface.SourceStatus) -> String {
-        guard let fetch = source.fetch else { return "\(source.name)  \(source.state.rawValue)" }
+        guard let fetch = source.fetch else { return "\(source.name)  \(source.state.displayName)" }
         var text = "\(source.name.padding(toLength: max(12, source.name.count), withPad: " ", startingAt: 0)) "
         text += fetch.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
         text += " \(HumanFormat.count(fetch.rows)) rows  \(HumanFormat.bytes(fetch.bytes))"

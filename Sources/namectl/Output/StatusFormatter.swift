@@ -48,7 +48,7 @@ struct StatusFormatter {
         for source in status.sources {
             let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed
             table.append([
-                source.name, source.namespace, source.kind, source.state.rawValue,
+                source.name, source.namespace, source.kind, source.state.displayName,
                 HumanFormat.count(source.rows), HumanFormat.count(skipped),
                 source.lastSuccessUSec.map(formatAgo) ?? "never",
                 source.nextReloadUSec.map { "\(formatIn($0)) (\(source.nextReloadReason ?? "scheduled"))" } ?? "-",
