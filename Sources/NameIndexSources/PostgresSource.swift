@@ -149,10 +149,20 @@ public struct PostgresSource: Source {
             throw SourceError(code: .io, message: "\(label): cannot connect: \(Self.describe(error))", underlying: error)
         }
         do {
+            // The server process serving this connection: a cancelled fetch also cancels its query,
+            // as libpq's PQcancel does, since a busy server notices a closed connection only when
+            // it next sends something.
+            var pid: Int32?
+            for try await row in try await connection.query("SELECT pg_backend_pid()", logger: logger) {
+                pid = try row.decode(Int32.self)
+            }
+            let backend = pid
+            let quiet = logger
             let result = try await withTaskCancellationHandler {
                 try await body(connection, logger)
             } onCancel: {
                 connection.close().whenComplete { _ in }
+                if let backend { cancelQuery(backend: backend, configuration: configuration, logger: quiet) }
             }
             try? await connection.close()
             return result
@@ -163,6 +173,19 @@ public struct PostgresSource: Source {
             try? await connection.close()
             if Task.isCancelled { throw CancellationError() }
             throw SourceError(code: .io, message: "\(label): \(Self.describe(error))", underlying: error)
+        }
+    }
+
+    /// Asks the server, on a connection of its own, to cancel the query of process `backend`.
+    /// Best effort and detached: the fetch that is cancelled does not wait for it.
+    private func cancelQuery(backend: Int32, configuration: PostgresConnection.Configuration, logger: Logger) {
+        Task.detached {
+            guard
+                let connection = try? await PostgresConnection.connect(
+                    on: PostgresConnection.defaultEventLoopGroup.next(), configuration: configuration, id: 2, logger: logger)
+            else { return }
+            _ = try? await connection.query("SELECT pg_cancel_backend(\(backend))", logger: logger).collect()
+            try? await connection.close()
         }
     }
 

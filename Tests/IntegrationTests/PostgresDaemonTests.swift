@@ -155,3 +155,57 @@ import Testing
         try await daemon.stop()
     }
 }
+
+extension PostgresDaemonTests {
+    @Test func cancelMidFetchLeavesNoConnectionBehind() async throws {
+        try server.psql("""
+            DROP TABLE IF EXISTS cancel_users, cancel_gate;
+            CREATE TABLE cancel_users AS SELECT g::bigint AS id, 'user ' || g AS name FROM generate_series(1, 1000) g;
+            CREATE TABLE cancel_gate(x int);
+            CREATE OR REPLACE FUNCTION nameindex_cancel_gate(id bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+              IF id = 500 AND EXISTS (SELECT 1 FROM cancel_gate) THEN PERFORM pg_sleep(120); END IF;
+              RETURN true;
+            END $$;
+            """)
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "postgresql"
+            url = "\(server.url())&application_name=nameindex-cancel"
+            query = "SELECT id, name FROM cancel_users WHERE {partition_filter} AND nameindex_cancel_gate(id)"
+            partition_key = "id"
+            partitions = 2
+            """)
+        try await daemon.start()
+        try server.psql("INSERT INTO cancel_gate VALUES (1)")
+        let reload = try daemon.namectl(["reload"])
+        #expect(reload.status == 0)
+        let connections = {
+            try self.server.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'nameindex-cancel'")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var sleeping = false
+        for _ in 0..<400 where !sleeping {
+            sleeping = try server.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'nameindex-cancel' AND wait_event = 'PgSleep'"
+            ).trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+            if !sleeping { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        #expect(sleeping)
+        #expect(try daemon.namectl(["reload", "--cancel"]).stdout.hasPrefix("Cancelled the running reload"))
+        // The connection is closed by the daemon; the server ends the backend when it notices.
+        try server.psql("DELETE FROM cancel_gate")
+        var left = try connections()
+        for _ in 0..<400 where left != "0" {
+            try await Task.sleep(for: .milliseconds(25))
+            left = try connections()
+        }
+        #expect(left == "0")
+        let status = try await daemon.client.status()
+        #expect(status.generation == 1)
+        #expect(status.sources[0].rows == 1000)
+        try await daemon.stop()
+    }
+}
