@@ -67,8 +67,10 @@ public enum IndexInterface {
           # fetched again, after a good fetch or after a failed one (stale or
           # failed).
           state: (pending, loading, loaded, stale, failed, loaded_and_reloading, failed_and_reloading),
-          # Entries this source holds in the serving generation.
+          # Entries this source holds in the serving generation, and the bytes
+          # of its table.
           rows: int,
+          bytes: ?int,
           # Rows read but skipped: an empty key or name, invalid UTF-8, no
           # name column.
           skippedEmpty: int,
@@ -295,6 +297,7 @@ public enum IndexInterface {
         public var kind: String
         public var state: SourceState
         public var rows: Int
+        public var bytes: Int?
         public var skippedEmpty: Int
         public var skippedInvalidUTF8: Int
         public var skippedMalformed: Int

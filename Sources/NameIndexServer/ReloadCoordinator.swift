@@ -168,6 +168,7 @@ actor ReloadCoordinator {
             let entry = index.sources.first { $0.source == status.name }
             status.rows = entry?.table.count ?? 0
             status.shadowed = entry?.shadowed ?? 0
+            status.bytes = entry?.table.memoryBytes ?? 0
             guard outcome.fetched else {
                 // Not asked for: its rows, and its state, carry over.
                 sources[i] = status
@@ -219,6 +220,7 @@ actor ReloadCoordinator {
             sources[i].state = .loaded
             sources[i].rows = entry.table.count
             sources[i].shadowed = entry.shadowed
+            sources[i].bytes = entry.table.memoryBytes
             sources[i].duplicates = entry.table.duplicates
             sources[i].lastSuccessUSec = index.createdAtMicroseconds
             scheduler.loaded(sources[i].name, at: now, failed: false)

@@ -171,6 +171,8 @@ struct ReloadService: Service {
         if Task.isCancelled {
             await coordinator.loadCancelled(generation: previous?.generation ?? 0, at: clock.now())
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
+            // Whatever the outcome, a reload (SIGHUP's RELOADING=1) ends with READY=1.
+            if let previous { notifier.notify(.ready, .status(Self.summary(index: previous, failed: 0))) }
             return
         }
         // A failed source with on_failure = "fail" refuses the whole load.

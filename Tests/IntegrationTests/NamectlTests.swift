@@ -472,6 +472,7 @@ import Testing
             status = try await daemon.client.status()
         }
         #expect(status.changesFrom == 1)
+        #expect(status.sources.allSatisfy { ($0.bytes ?? 0) > 0 })
         #expect(status.changes == [
             .init(namespace: "team", added: 0, removed: 0, changed: 0),
             .init(namespace: "user", added: 2, removed: 1, changed: 1),

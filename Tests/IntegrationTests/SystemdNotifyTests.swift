@@ -35,6 +35,35 @@ func makeNotifyReceiver(in directory: URL) throws -> NotifySocketReceiver {
     }
 }
 
+extension SystemdNotifyTests {
+    @Test func aCancelledReloadAfterSIGHUPStillEndsWithReady() async throws {
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "command"
+            command = ["sh", "-c", "if [ -e slow ]; then sleep 30 & wait; fi; printf '1\\tZoë\\n'"]
+            """)
+        let receiver = try makeNotifyReceiver(in: daemon.directory)
+        try await daemon.start(environment: ["NOTIFY_SOCKET": receiver.path])
+        _ = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
+        try daemon.write("slow", "")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let reloading = receiver.collect(timeout: .seconds(10)) { $0.hasPrefix("RELOADING=1") }
+        #expect(reloading.contains { $0.hasPrefix("RELOADING=1") })
+        var cancelled = false
+        for _ in 0..<200 where !cancelled {
+            cancelled = try daemon.namectl(["reload", "--cancel"]).stdout.hasPrefix("Cancelled")
+            if !cancelled { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        #expect(cancelled)
+        let after = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
+        let ready = try #require(after.last { $0.contains("READY=1") })
+        #expect(ready.contains("(generation 1)"))
+        #expect(try await daemon.stop() == 0)
+    }
+}
+
 @Suite struct DemoTests {
     /// Lays out an installed tree (`bin/nameindexd`, `share/nameindexd/demo/`) that any user can read.
     static func installedTree() throws -> URL {

@@ -43,13 +43,13 @@ struct StatusFormatter {
         }
         out += "\n"
         var table = TextTable(
-            columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "SKIPPED", "LAST SUCCESS", "NEXT RELOAD", "LAST ERROR"],
-            rightAligned: [4, 5])
+            columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "BYTES", "SKIPPED", "LAST SUCCESS", "NEXT RELOAD", "LAST ERROR"],
+            rightAligned: [4, 5, 6])
         for source in status.sources {
             let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed
             table.append([
                 source.name, source.namespace, source.kind, source.state.displayName,
-                HumanFormat.count(source.rows), HumanFormat.count(skipped),
+                HumanFormat.count(source.rows), source.bytes.map(HumanFormat.bytes) ?? "-", HumanFormat.count(skipped),
                 source.lastSuccessUSec.map(formatAgo) ?? "never",
                 source.nextReloadUSec.map { "\(formatIn($0)) (\(source.nextReloadReason ?? "scheduled"))" } ?? "-",
                 source.lastError.map { error in source.lastErrorUSec.map { "\(formatAgo($0)): \(error)" } ?? error } ?? "-",
