@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "NameIndexServer",
             dependencies: [
-                "NameIndexCore", "NameIndexSources", "NameIndexProtocol", "Systemd",
+                "NameIndexCore", "NameIndexSources", "NameIndexProtocol", "NameIndexClient", "Systemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -57,13 +57,16 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         socketPath: settings.controlSocketPath,
         handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control), .init(service: reload)]
+    if let interval = Notifier.watchdogInterval() {
+        services.append(
+            .init(service: WatchdogService(
+                interval: interval, socketPath: settings.controlSocketPath, notifier: settings.notifier, logger: logger)))
+    }
+    services.append(.init(service: StoppingNotifierService(notifier: settings.notifier)))
     return ServiceGroup(
         configuration: .init(
-            services: [
-                .init(service: control),
-                .init(service: reload),
-                .init(service: StoppingNotifierService(notifier: settings.notifier)),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
 }

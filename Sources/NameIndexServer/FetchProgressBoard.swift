@@ -64,6 +64,26 @@ final class FetchProgressBoard: Sendable {
         }
     }
 
+    /// Rows received so far over `sources`, and what is under way, e.g.
+    /// `users 4/8 partitions done, teams running` (for `STATUS=` during the first load).
+    func loadingSummary(_ sources: [String]) -> (rows: Int, text: String) {
+        entries.withLock { entries in
+            var rows = 0
+            var parts: [String] = []
+            for name in sources {
+                guard let entry = entries[name] else { continue }
+                rows += entry.parts.reduce(0) { $0 + $1.rows }
+                guard entry.state == .running || entry.state == .retrying || entry.state == .queued else { continue }
+                if entry.parts.count > 1 {
+                    parts.append("\(name) \(entry.parts.filter { $0.state == .done }.count)/\(entry.parts.count) partitions done")
+                } else {
+                    parts.append("\(name) \(entry.state.rawValue)")
+                }
+            }
+            return (rows, parts.joined(separator: ", "))
+        }
+    }
+
     /// The progress of `source`'s current (or last) fetch.
     func progress(of source: String) -> IndexInterface.FetchProgress? {
         entries.withLock { entries in

@@ -102,6 +102,23 @@ struct ReloadService: Service {
         }
     }
 
+    /// How often the first load reports progress, and how far each report extends systemd's
+    /// start timeout (`EXTEND_TIMEOUT_USEC=`) when rows arrived since the last one.
+    static let progressTick = Duration.seconds(2)
+    static let extendTimeout: UInt64 = 10_000_000
+
+    private func reportFirstLoad() async {
+        var lastRows = -1
+        while !Task.isCancelled {
+            let (rows, text) = loader.runner.board.loadingSummary(loader.plans.map(\.source.name))
+            var states: [Notifier.State] = [.status("Loading: \(HumanFormat.count(rows)) rows" + (text.isEmpty ? "" : " (\(text))"))]
+            if rows > lastRows { states.append(.extendTimeout(microseconds: Self.extendTimeout)) }
+            lastRows = rows
+            notifier.notify(states)
+            do { try await Task.sleep(for: Self.progressTick) } catch { return }
+        }
+    }
+
     /// Reads `source`'s change check every `interval`; a new value reloads the source.
     private func runChecks(_ source: any Source, every interval: Duration) async {
         while !Task.isCancelled {
@@ -165,6 +182,10 @@ struct ReloadService: Service {
         let generation = (previous?.generation ?? 0) + 1
         if previous == nil { notifier.notify(.status("Loading…")) }
         let started = ContinuousClock.now
+        // With nothing serving yet, systemd waits for READY=1: show progress, and keep extending
+        // its start timeout as long as rows keep arriving (a stuck load still times out).
+        let reporter = previous == nil ? Task { await reportFirstLoad() } : nil
+        defer { reporter?.cancel() }
         let (index, outcomes) = await loader.load(
             previous: previous, generation: generation, createdAt: clock.now(),
             only: sources == coordinator.allSources ? nil : sources)
