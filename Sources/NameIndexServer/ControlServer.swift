@@ -23,31 +23,43 @@ struct ControlServer: Service {
     var maximumMessageSize = VarlinkFrameDecoder.defaultMaximumMessageSize
     /// Mode of the socket file: anyone may connect; methods that change state check credentials.
     var socketMode: mode_t = 0o666
+    /// A listening socket passed by systemd (socket activation, `FileDescriptorName=control`);
+    /// nil: bind `socketPath` ourselves. The socket unit owns an adopted socket's file.
+    var adoptedDescriptor: Int32?
 
     func run() async throws {
         let maximum = maximumMessageSize
-        if UnixSocketProbe.isListening(socketPath) {
-            throw DaemonError(
-                message: "Failed to listen on \(socketPath): another nameindexd is already listening there")
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximum)))
+                try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                // The deinit-based initializer on purpose: a connection accepted during
+                // shutdown can be dropped by the server channel before it reaches our
+                // accept loop (apple/swift-nio#2637); this way it is closed instead of
+                // trapping. Connections we do receive are still closed by executeThenClose.
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(synchronouslyWrapping: channel)
+            }
         }
-        let server = try await ServerBootstrap(group: eventLoopGroup)
+        let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximum)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
-                    // The deinit-based initializer on purpose: a connection accepted during
-                    // shutdown can be dropped by the server channel before it reaches our
-                    // accept loop (apple/swift-nio#2637); this way it is closed instead of
-                    // trapping. Connections we do receive are still closed by executeThenClose.
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(synchronouslyWrapping: channel)
-                }
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        if let adoptedDescriptor {
+            server = try await bootstrap.bind(adoptedDescriptor, childChannelInitializer: initializer)
+            logger.info("Listening on the control socket passed by systemd (\(socketPath); varlink, interface \(IndexInterface.name)).")
+        } else {
+            if UnixSocketProbe.isListening(socketPath) {
+                throw DaemonError(
+                    message: "Failed to listen on \(socketPath): another nameindexd is already listening there")
             }
-        chmod(socketPath, socketMode)
-        defer { unlink(socketPath) }
-        logger.info("Listening on \(socketPath) (varlink, interface \(IndexInterface.name)).")
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            chmod(socketPath, socketMode)
+            logger.info("Listening on \(socketPath) (varlink, interface \(IndexInterface.name)).")
+        }
+        let ownsFile = adoptedDescriptor == nil
+        defer { if ownsFile { unlink(socketPath) } }
         // On shutdown, close the listening channel rather than abandoning the accept loop:
         // every connection already accepted must still be served (and closed) by its own
         // task, or NIO traps on a connection dropped without executeThenClose.

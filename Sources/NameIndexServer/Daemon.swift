@@ -18,6 +18,8 @@ public struct DaemonSettings: Sendable {
     public var stateDirectory: String
     public var clock: WallClock = .system
     public var notifier = Notifier()
+    /// Sockets passed by systemd (socket activation), by `FileDescriptorName=`.
+    public var listenDescriptors = ListenFileDescriptors(descriptors: [])
 
     public init(configuration: Configuration, runtimeDirectory: String, stateDirectory: String) {
         self.configuration = configuration
@@ -53,10 +55,11 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     reload.snapshotPath = settings.snapshotPath
     reload.fingerprint = settings.configuration.sourceFingerprint
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
-    let control = ControlServer(
+    var control = ControlServer(
         socketPath: settings.controlSocketPath,
         handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    control.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "control")
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control), .init(service: reload)]
     if let interval = Notifier.watchdogInterval() {
         services.append(

@@ -10,9 +10,18 @@ public struct ListenFileDescriptors: Sendable {
     public struct Descriptor: Sendable, Equatable {
         public let fd: Int32
         public let name: String
+
+        public init(fd: Int32, name: String) {
+            self.fd = fd
+            self.name = name
+        }
     }
 
     public let descriptors: [Descriptor]
+
+    public init(descriptors: [Descriptor]) {
+        self.descriptors = descriptors
+    }
 
     /// Takes the descriptors passed to this process and unsets the environment
     /// variables, so children do not inherit them.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NameIndexProtocol
 import NameIndexServer
+import Systemd
 
 /// The daemon: parse flags, settle the configuration, run the service group.
 @main
@@ -82,8 +83,9 @@ struct NameIndexDaemon: AsyncParsableCommand {
             Self.fail("Failed to create the runtime directory \(runtimeDirectory): \(error.localizedDescription)")
         }
 
-        let settings = DaemonSettings(
+        var settings = DaemonSettings(
             configuration: configuration, runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory)
+        settings.listenDescriptors = ListenFileDescriptors.take()
         logger.info(
             "nameindexd \(ProductInfo.version) starting with \(configuration.sources.count) sources from \(configurationFile)\(isDemo ? " (the bundled demo)" : "").")
         logger.info("Control socket: \(settings.controlSocketPath). Try: \(Self.namectlCommand()) --socket \(settings.controlSocketPath) status")

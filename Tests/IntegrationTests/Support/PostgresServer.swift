@@ -93,43 +93,8 @@ final class PostgresServer: Sendable {
         throw PostgresServerError(message: "initdb not found: install the Debian package 'postgresql' (scripts/setup --test does)")
     }
 
-    /// Runs `program` (as `user`, when given) and waits for it.
-    ///
-    /// Not through Foundation's `Process`: it learns of a child's exit from a socket the child
-    /// inherits, so a server that `pg_ctl` leaves running would keep it waiting. This spawns with
-    /// every descriptor above stderr closed, and waits for the program alone.
     static func run(_ program: String, _ arguments: [String], as user: String?) throws -> ProgramResult {
-        var argv = [program] + arguments
-        if let user {
-            guard let entry = getpwnam(user) else { throw PostgresServerError(message: "no user '\(user)'") }
-            argv = ["/usr/bin/setpriv", "--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--init-groups", "--"] + argv
-        }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-pgrun-\(UUID())").path
-        defer {
-            unlink(base + ".out")
-            unlink(base + ".err")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        spawnActionCloseFrom(&actions, 3)
-        // From "/", which every user may enter; the data directory's owner may not read the caller's.
-        spawnActionChangeDirectory(&actions, "/")
-        let environment = ["PATH=/usr/bin:/bin", "HOME=/", "LANG=C.UTF-8"]
-        var pid: pid_t = 0
-        let cArguments = argv.map { strdup($0) } + [nil]
-        let cEnvironment = environment.map { strdup($0) } + [nil]
-        defer { (cArguments + cEnvironment).forEach { free($0) } }
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, cEnvironment)
-        guard spawned == 0 else { throw PostgresServerError(message: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        let exited = status & 0x7f == 0
-        return ProgramResult(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: read(base + ".out"), stderr: read(base + ".err"))
+        try spawnAndWait(program, arguments, as: user)
     }
 }
 
@@ -138,11 +103,3 @@ struct PostgresServerError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-// glibc (2.34 and later) has these, but declares them only under _GNU_SOURCE, which Swift's Glibc module does not set.
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-@discardableResult
-private func spawnActionCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
-
-@_silgen_name("posix_spawn_file_actions_addchdir_np")
-@discardableResult
-private func spawnActionChangeDirectory(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
