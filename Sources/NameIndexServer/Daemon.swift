@@ -42,7 +42,8 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     let store = Store()
     let board = FetchProgressBoard()
     let coordinator = ReloadCoordinator(
-        sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board)
+        sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board,
+        timers: settings.configuration.timers)
     var reload = ReloadService(
         coordinator: coordinator, store: store, loader: IndexLoader(
             plans: IndexLoader.plans(for: settings.configuration),

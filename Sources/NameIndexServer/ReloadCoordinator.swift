@@ -45,10 +45,10 @@ actor ReloadCoordinator {
 
     init(
         sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard(),
-        scheduler: ReloadScheduler? = nil
+        timers: [String: ReloadScheduler.Timer] = [:]
     ) {
         self.board = board
-        self.scheduler = scheduler ?? ReloadScheduler(timers: Configuration(sources: sources).timers)
+        self.scheduler = ReloadScheduler(timers: timers)
         self.partitionCounts = sources.map { max(1, $0.fetch.partitions) }
         self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
         self.allSources = Set(sources.map(\.name))
@@ -275,7 +275,6 @@ actor ReloadCoordinator {
         snapshotWriteError = reason
     }
 
-    /// Records a load that was abandoned (the daemon is stopping); the serving generation is unchanged.
     /// Records a load that was cancelled: by `CancelReload` (its callers get `ReloadCancelled` and
     /// every source keeps the state it had) or by a shutdown (they get `ShuttingDown`).
     func loadCancelled(generation: UInt64, at now: UInt64) {
