@@ -62,10 +62,7 @@ public struct CommandSource: Source, PartitionFetcher {
 
     /// The argv for `partition`, with `{partition}` (0-based) and `{partitions}` replaced.
     public func argv(for partition: Partition) -> [String] {
-        arguments.map {
-            $0.replacing("{partitions}", with: String(partition.count))
-                .replacing("{partition}", with: String(partition.index))
-        }
+        arguments.map(partition.substituted(in:))
     }
 
     public func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {

@@ -51,6 +51,16 @@ public struct PartitionFilter: Sendable, Equatable {
     /// The placeholder in a query.
     public static let placeholder = "{partition_filter}"
 
+    /// `query` for `partition`: `{partition}` and `{partitions}` replaced by numbers, and
+    /// `{partition_filter}` by the predicate of `filter` (when the query has one).
+    public static func query(
+        _ query: String, for partition: Partition, filter: PartitionFilter?, bounds: ClosedRange<Int64>?, dialect: Dialect
+    ) -> String {
+        let text = partition.substituted(in: query)
+        guard let filter else { return text }
+        return text.replacing(placeholder, with: filter.predicate(for: partition, bounds: bounds, dialect: dialect))
+    }
+
     /// The predicate for `partition`; `bounds` (min, max) are needed for `range`, nil when the source is empty.
     public func predicate(for partition: Partition, bounds: ClosedRange<Int64>?, dialect: Dialect) -> String {
         let nulls = partition.index == 0 ? " OR (\(key)) IS NULL" : ""

@@ -46,19 +46,12 @@ public struct PostgresSource: Source {
 
     /// The query of `partition`, with its placeholders replaced.
     public func query(for partition: Partition, bounds: ClosedRange<Int64>?) -> String {
-        var text = query.replacing("{partitions}", with: String(partition.count))
-            .replacing("{partition}", with: String(partition.index))
-        if let filter {
-            text = text.replacing(
-                PartitionFilter.placeholder, with: filter.predicate(for: partition, bounds: bounds, dialect: .postgresql))
-        }
-        return text
+        PartitionFilter.query(query, for: partition, filter: filter, bounds: bounds, dialect: .postgresql)
     }
 
     /// The query that reads the bounds of a range-partitioned fetch: min and max of the query's first column.
     public var boundsQuery: String {
-        let whole = query.replacing("{partitions}", with: "1").replacing("{partition}", with: "0")
-            .replacing(PartitionFilter.placeholder, with: "TRUE")
+        let whole = query(for: .whole, bounds: nil)  // the filter of a single partition is TRUE
         return "SELECT min(nameindex_bounds.k)::int8, max(nameindex_bounds.k)::int8 FROM (\(whole)) AS nameindex_bounds(k)"
     }
 

@@ -50,13 +50,7 @@ public struct SQLiteSource: Source {
     /// The query for `partition`: `{partition}` (0-based) and `{partitions}` replaced by integers,
     /// `{partition_filter}` by the partition's predicate.
     public func query(for partition: Partition, bounds: ClosedRange<Int64>? = nil) -> String {
-        var text = query.replacing("{partitions}", with: String(partition.count))
-            .replacing("{partition}", with: String(partition.index))
-        if let filter {
-            text = text.replacing(
-                PartitionFilter.placeholder, with: filter.predicate(for: partition, bounds: bounds, dialect: .sqlite))
-        }
-        return text
+        PartitionFilter.query(query, for: partition, filter: filter, bounds: bounds, dialect: .sqlite)
     }
 
     public func prepare(partitions: Int) async throws -> any PartitionFetcher {

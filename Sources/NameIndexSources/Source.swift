@@ -18,6 +18,11 @@ public struct Partition: Sendable, Hashable, CustomStringConvertible {
     public static let whole = Partition(index: 0, of: 1)
 
     public var description: String { "\(index + 1)/\(count)" }
+
+    /// `text` with `{partition}` (0-based) and `{partitions}` replaced by this partition's numbers.
+    public func substituted(in text: String) -> String {
+        text.replacing("{partitions}", with: String(count)).replacing("{partition}", with: String(index))
+    }
 }
 
 /// Something that yields id → name rows for one namespace.

@@ -46,18 +46,18 @@ final class PostgresServer: Sendable {
         atexit {
             guard let text = PostgresServer.stopAtExit else { return }
             let parts = text.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            _ = try? PostgresServer.run(
+            _ = try? spawnAndWait(
                 parts[0], ["stop", "-D", parts[1] + "/data", "-m", "immediate"], as: parts[2].isEmpty ? nil : parts[2])
             try? FileManager.default.removeItem(atPath: parts[1])
         }
-        let initdb = try Self.run(
+        let initdb = try spawnAndWait(
             "\(bin)/initdb", ["-D", directory + "/data", "-U", superuser, "--auth-local=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-N"],
             as: owner)
         guard initdb.status == 0 else { throw PostgresServerError(message: "initdb failed: \(initdb.stderr)") }
         let hba = "local all secret_reader scram-sha-256\nlocal all all trust\n"
         try hba.write(toFile: directory + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
         let options = "-c listen_addresses='' -c unix_socket_directories='\(directory)/socket' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        let started = try Self.run(
+        let started = try spawnAndWait(
             "\(bin)/pg_ctl", ["start", "-w", "-t", "60", "-D", directory + "/data", "-l", directory + "/server.log", "-o", options],
             as: owner)
         guard started.status == 0 else {
@@ -93,9 +93,6 @@ final class PostgresServer: Sendable {
         throw PostgresServerError(message: "initdb not found: install the Debian package 'postgresql' (scripts/setup --test does)")
     }
 
-    static func run(_ program: String, _ arguments: [String], as user: String?) throws -> ProgramResult {
-        try spawnAndWait(program, arguments, as: user)
-    }
 }
 
 struct PostgresServerError: Error, CustomStringConvertible {
