@@ -462,6 +462,8 @@ public enum IndexInterface {
         /// The typed error for a reply from the wire, if it is one of ours.
         public init?(_ reply: VarlinkErrorReply) {
             let p = reply.parameters
+            var generation: UInt64 = 0
+            if case .number(let n)? = p["generation"] { generation = UInt64(max(0, n)) }
             switch reply.name {
             case "\(IndexInterface.name).NoSuchNamespace":
                 self = .noSuchNamespace(p["namespace"]?.stringValue ?? "")
@@ -470,16 +472,12 @@ public enum IndexInterface {
             case "\(IndexInterface.name).ReloadFailed":
                 var failed: [String] = []
                 if case .array(let items)? = p["failedSources"] { failed = items.compactMap(\.stringValue) }
-                var generation: UInt64 = 0
-                if case .number(let n)? = p["generation"] { generation = UInt64(max(0, n)) }
                 self = .reloadFailed(reason: p["reason"]?.stringValue ?? "", generation: generation, failedSources: failed)
             case "\(IndexInterface.name).PermissionDenied":
                 var uid = -1
                 if case .number(let n)? = p["uid"] { uid = Int(n) }
                 self = .permissionDenied(uid: uid)
             case "\(IndexInterface.name).ReloadCancelled":
-                var generation: UInt64 = 0
-                if case .number(let n)? = p["generation"] { generation = UInt64(max(0, n)) }
                 self = .reloadCancelled(generation: generation)
             case "\(IndexInterface.name).InvalidMessage":
                 self = .invalidMessage(p["reason"]?.stringValue ?? "")
