@@ -105,7 +105,7 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer", "NameIndexSources", "NameIndexCore", "NameIndexProtocol"]),
+        .testTarget(name: "NameIndexServerTests", dependencies: ["NameIndexServer", "NameIndexSources", "NameIndexCore", "NameIndexProtocol", "Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

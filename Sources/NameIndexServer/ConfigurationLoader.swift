@@ -39,10 +39,7 @@ public struct ConfigurationLoader: Sendable {
         try reader.rejectUnknown(allowed: ["daemon", "source"])
         if let daemon = try reader.table("daemon") {
             let keys = TableReader(table: daemon, file: file, path: "daemon")
-            try keys.rejectUnknown(allowed: [
-                "runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches", "control_group",
-                "reload_interval", "reload_jitter",
-            ])
+            try keys.rejectUnknown(allowed: Self.daemonKeys)
             if let value = try keys.timeSpan("reload_interval") { configuration.daemon.reloadInterval = value }
             if let value = try keys.timeSpan("reload_jitter", allowZero: true) { configuration.daemon.reloadJitter = value }
             if let value = try keys.nonEmptyString("control_group") { configuration.daemon.controlGroup = value }
@@ -105,6 +102,29 @@ public struct ConfigurationLoader: Sendable {
             .map { directory.appendingPathComponent($0).path }
     }
 
+    /// The keys of `[daemon]`.
+    public static let daemonKeys: Set<String> = [
+        "runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches", "control_group",
+        "reload_interval", "reload_jitter",
+    ]
+
+    /// The keys a `[[source]]` of `kind` may have.
+    public static func sourceKeys(_ kind: Configuration.Kind) -> Set<String> {
+        let common: Set<String> = [
+            "name", "namespace", "kind", "min_rows", "max_shrink", "on_failure", "timeout", "stall_timeout", "retries",
+            "retry_delay", "reload_interval", "reload_jitter", "check_interval", "check_query", "check_command",
+            "partitions", "parallelism",
+        ]
+        let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field"]
+        let filterKeys: Set<String> = ["partition_by", "partition_key"]
+        switch kind {
+        case .command: return common.union(rowKeys).union(["command"])
+        case .file: return common.union(rowKeys).union(["path"])
+        case .sqlite: return common.union(filterKeys).union(["path", "query"])
+        case .postgresql: return common.union(filterKeys).union(["url", "query", "password_file", "password_credential"])
+        }
+    }
+
     private func parseSource(_ table: TOMLTable, file: String, path: String, directory: URL) throws
         -> Configuration.Source
     {
@@ -122,10 +142,6 @@ public struct ConfigurationLoader: Sendable {
             let known = Configuration.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             throw keys.error(.invalidValue, "kind", "expected one of \(known), got '\(kindName)'")
         }
-        let common: Set<String> = [
-            "name", "namespace", "kind", "min_rows", "max_shrink", "on_failure", "timeout", "stall_timeout", "retries",
-            "retry_delay", "reload_interval", "reload_jitter", "check_interval", "check_query", "check_command",
-        ]
         var fetch = FetchPolicy()
         if let value = try keys.timeSpan("timeout") { fetch.timeout = value }
         if let value = try keys.timeSpan("stall_timeout") { fetch.stallTimeout = value }
@@ -151,7 +167,6 @@ public struct ConfigurationLoader: Sendable {
             }
             guards.onFailure = value
         }
-        let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field"]
         if let value = keys.value("partitions") {
             guard let n = value.int, n >= 1, n <= 1024 else {
                 throw keys.error(.invalidValue, "partitions", "expected a whole number from 1 to 1024")
@@ -162,11 +177,9 @@ public struct ConfigurationLoader: Sendable {
             guard let n = value.int, n >= 1 else { throw keys.error(.invalidValue, "parallelism", "expected a whole number from 1") }
             fetch.parallelism = n
         }
-        let partitionKeys: Set<String> = ["partitions", "parallelism"]
-        let filterKeys: Set<String> = ["partition_by", "partition_key"]
+        try keys.rejectUnknown(allowed: Self.sourceKeys(kind), kind: kind.rawValue)
         switch kind {
         case .command:
-            try keys.rejectUnknown(allowed: common.union(rowKeys).union(partitionKeys).union(["command"]), kind: kind.rawValue)
             guard let value = keys.value("command") else {
                 throw keys.error(.missingKey, "command", "missing required key (an array of strings: the program and its arguments)")
             }
@@ -192,7 +205,6 @@ public struct ConfigurationLoader: Sendable {
                     .init(arguments: arguments, rows: try rowFormat(keys), workingDirectory: directory.standardizedFileURL.path)),
                 guards: guards, fetch: fetch, origin: file)
         case .sqlite:
-            try keys.rejectUnknown(allowed: common.union(partitionKeys).union(filterKeys).union(["path", "query"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let query = try sqlQuery(keys)
@@ -202,9 +214,6 @@ public struct ConfigurationLoader: Sendable {
                 name: name, namespace: namespace, settings: .sqlite(.init(path: resolved, query: query, filter: filter)),
                 guards: guards, fetch: fetch, origin: file)
         case .postgresql:
-            try keys.rejectUnknown(
-                allowed: common.union(partitionKeys).union(filterKeys).union(["url", "query", "password_file", "password_credential"]),
-                kind: kind.rawValue)
             let url = try keys.requiredString("url")
             let location: PostgresLocation
             do {
@@ -232,7 +241,6 @@ public struct ConfigurationLoader: Sendable {
                 settings: .postgresql(.init(location: location, query: query, filter: filter, password: password)),
                 guards: guards, fetch: fetch, origin: file)
         case .file:
-            try keys.rejectUnknown(allowed: common.union(rowKeys).union(partitionKeys).union(["path"]), kind: kind.rawValue)
             let relative = try keys.requiredString("path")
             guard !relative.isEmpty else { throw keys.error(.invalidValue, "path", "expected a file path, got ''") }
             let resolved = URL(fileURLWithPath: relative, relativeTo: directory).standardizedFileURL.path

@@ -19,7 +19,13 @@ public struct DaemonSettings: Sendable {
     public var clock: WallClock = .system
     public var notifier = Notifier()
     /// Sockets passed by systemd (socket activation), by `FileDescriptorName=`.
-    public var listenDescriptors = ListenFileDescriptors(descriptors: [])
+    public var listenDescriptors = ListenFileDescriptors(descriptors: []) {
+        didSet {
+            adoptedControlSocketPath = listenDescriptors.descriptor(named: "control").flatMap(ListenFileDescriptors.socketPath(of:))
+        }
+    }
+    /// The path of the control socket systemd passed, whatever the runtime directory says.
+    private var adoptedControlSocketPath: String?
 
     public init(configuration: Configuration, runtimeDirectory: String, stateDirectory: String) {
         self.configuration = configuration
@@ -27,7 +33,11 @@ public struct DaemonSettings: Sendable {
         self.stateDirectory = stateDirectory
     }
 
-    public var controlSocketPath: String { DaemonPaths.controlSocket(in: runtimeDirectory) }
+    /// The passed control socket's own path, else the one in the runtime directory.
+    public var controlSocketPath: String { adoptedControlSocketPath ?? DaemonPaths.controlSocket(in: runtimeDirectory) }
+
+    /// Whether the daemon binds its sockets itself (and so needs its runtime directory).
+    public var bindsItsOwnSockets: Bool { listenDescriptors.descriptor(named: "control") == nil }
 
     /// The snapshot of the last good generation, in the state directory.
     public var snapshotPath: String { "\(stateDirectory)/index.snapshot" }

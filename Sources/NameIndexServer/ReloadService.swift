@@ -217,15 +217,17 @@ struct ReloadService: Service {
         generationLogger[metadataKey: "generation"] = "\(index.generation)"
         switch outcome {
         case .success:
-            await writeSnapshot(index)
             generationLogger.info(
                 "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")), loaded in \(HumanFormat.duration(microseconds: duration.microseconds)).")
+            // Ready as soon as it serves; the snapshot is written after.
+            notifier.notify(.ready, .status(summary))
+            await writeSnapshot(index)
         case .failure(let failure):
             // The per-source errors were logged where they happened; this is the summary.
             generationLogger.warning(
                 "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")); \(failure.reply.parameters["reason"]?.stringValue ?? "a source failed"), keeping its previous rows.")
+            notifier.notify(.ready, .status(summary))
         }
-        notifier.notify(.ready, .status(summary))
         if let previous { await recordChanges(index, from: previous) }
     }
 

@@ -43,4 +43,22 @@ public struct ListenFileDescriptors: Sendable {
     public func descriptor(named name: String) -> Int32? {
         descriptors.first { $0.name == name }?.fd
     }
+
+    /// The file system path a passed Unix socket is bound to (`getsockname(2)`), or nil
+    /// for another kind of socket or an abstract or unnamed one.
+    public static func socketPath(of fd: Int32) -> String? {
+        var address = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let result = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0, address.sun_family == sa_family_t(AF_UNIX) else { return nil }
+        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
+        guard Int(length) > pathOffset else { return nil }
+        return withUnsafeBytes(of: &address.sun_path) { raw -> String? in
+            let bytes = raw.prefix(Int(length) - pathOffset)
+            guard let first = bytes.first, first != 0 else { return nil }  // abstract namespace
+            return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
 }

@@ -38,8 +38,8 @@ struct NameIndexDaemon: AsyncParsableCommand {
             throw ValidationError("--log-level: expected one of trace, debug, info, notice, warning, error, critical")
         }
         let environment = ProcessInfo.processInfo.environment
-        let underJournal = environment["JOURNAL_STREAM"] != nil
-        LoggingSystem.bootstrap { DaemonLogHandler(label: $0, level: level, withPriorityPrefix: underJournal) }
+        let output = DaemonLogHandler.Output.detect(journalStream: environment["JOURNAL_STREAM"])
+        LoggingSystem.bootstrap { DaemonLogHandler(label: $0, level: level, output: output) }
         let logger = Logger(label: "nameindexd")
 
         let defaults = DaemonPaths.defaults(uid: getuid(), environment: environment)
@@ -76,16 +76,18 @@ struct NameIndexDaemon: AsyncParsableCommand {
             logger.warning("The configuration defines no [[source]]; serving an empty index.")
         }
 
-        do {
-            try FileManager.default.createDirectory(
-                atPath: runtimeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        } catch {
-            Self.fail("Failed to create the runtime directory \(runtimeDirectory): \(error.localizedDescription)")
-        }
-
         var settings = DaemonSettings(
             configuration: configuration, runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory)
         settings.listenDescriptors = ListenFileDescriptors.take()
+        // Under socket activation the socket unit owns the directory and the socket files.
+        if settings.bindsItsOwnSockets {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: runtimeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            } catch {
+                Self.fail("Failed to create the runtime directory \(runtimeDirectory): \(error.localizedDescription)")
+            }
+        }
         logger.info(
             "nameindexd \(ProductInfo.version) starting with \(configuration.sources.count) sources from \(configurationFile)\(isDemo ? " (the bundled demo)" : "").")
         logger.info("Control socket: \(settings.controlSocketPath). Try: \(Self.namectlCommand()) --socket \(settings.controlSocketPath) status")
