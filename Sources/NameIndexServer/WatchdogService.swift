@@ -4,9 +4,9 @@ import ServiceLifecycle
 import Systemd
 
 /// Pings systemd's watchdog (`WATCHDOG=1`) at half of `WATCHDOG_USEC`, but only after a health
-/// probe of the serving path succeeds: a `Status` call over the control socket, through the
-/// same event loops and handler that serve clients. A wedged server stops the pings, and
-/// systemd restarts the daemon.
+/// probe of the serving path succeeds: a `Status` call and a `Lookup` over the control socket,
+/// through the same event loops and handler that serve clients (the lookup reads the serving
+/// index as any client's does). A wedged server stops the pings, and systemd restarts the daemon.
 struct WatchdogService: Service {
     let interval: Duration
     let socketPath: String
@@ -30,10 +30,10 @@ struct WatchdogService: Service {
         }
     }
 
-    /// Whether a `Status` call is answered within `limit`.
+    /// Whether a `Status` call and then a `Lookup` are answered within `limit`.
     private func probe(_ client: NameIndexClient, within limit: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await client.status()) != nil }
+            group.addTask { await Self.serves(client) }
             group.addTask {
                 try? await Task.sleep(for: limit)
                 return false
@@ -41,6 +41,20 @@ struct WatchdogService: Service {
             let first = await group.next() ?? false
             group.cancelAll()
             return first
+        }
+    }
+
+    /// `Status`, then a `Lookup` of one key in the first namespace (any reply counts, a
+    /// `NoSuchNamespace` error too: the question is whether the path answers, not the key).
+    static func serves(_ client: NameIndexClient) async -> Bool {
+        guard let status = try? await client.status() else { return false }
+        do {
+            _ = try await client.lookup(namespace: status.namespaces.first?.name ?? "", keys: ["0"])
+            return true
+        } catch let error as NameIndexClientError {
+            return error.code == .remote
+        } catch {
+            return false
         }
     }
 }

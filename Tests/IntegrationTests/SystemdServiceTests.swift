@@ -16,6 +16,35 @@ import Testing
         #expect(check.stdout.contains("systemd-analyze security: exposure"))
     }
 
+    /// `scripts/build-deb` packages what `make install` installs, under /usr.
+    @Test func theDebianPackageHoldsTheInstallation() throws {
+        let out = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("nameindex-deb-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let build = try spawnAndWait(
+            "/usr/bin/env",
+            ["BINPATH=\(Products.directory.path)", "DEB_COMPRESS=none", Products.packageRoot.appendingPathComponent("scripts/build-deb").path, out.path])
+        try #require(build.status == 0, "scripts/build-deb: \(build.stderr)")
+        let deb = build.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(deb.hasSuffix(".deb") && FileManager.default.fileExists(atPath: deb))
+        let contents = try spawnAndWait("/usr/bin/dpkg-deb", ["-c", deb]).stdout
+        for path in [
+            "./usr/bin/nameindexd", "./usr/bin/namectl", "./usr/lib/systemd/system/nameindexd.service",
+            "./usr/lib/systemd/system/nameindexd.socket", "./usr/lib/systemd/system/nameindexd-reload.timer",
+            "./usr/share/man/man8/nameindexd.8.gz", "./usr/share/man/man1/namectl.1.gz",
+            "./usr/share/man/man5/nameindexd.toml.5.gz", "./usr/share/nameindexd/nameindexd.toml.example",
+            "./usr/share/nameindexd/demo/nameindexd.toml",
+        ] {
+            #expect(contents.contains(" \(path)\n"), "the package holds \(path)")
+        }
+        #expect(contents.contains("root/root"), "files belong to root")
+        #expect(try spawnAndWait("/usr/bin/dpkg-deb", ["-f", deb, "Package"]).stdout == "nameindex\n")
+        let tree = out.appendingPathComponent("tree").path
+        try #require(try spawnAndWait("/usr/bin/dpkg-deb", ["-x", deb, tree]).status == 0)
+        let unit = try String(contentsOfFile: "\(tree)/usr/lib/systemd/system/nameindexd.service", encoding: .utf8)
+        #expect(unit.contains("\nExecStart=/usr/bin/nameindexd\n"))
+        #expect(unit.contains("\nExecReload=/usr/bin/namectl reload --wait\n"))
+    }
+
     @Test(.enabled(if: getuid() == 0, "booting a private systemd needs root"))
     func theInstalledUnitsUnderARealSystemd() throws {
         let box = try SystemdBox()
