@@ -50,12 +50,13 @@ import Testing
         let box = try SystemdBox()
         defer { box.tearDown() }
 
-        // Install as a package would, into a staging tree that the box mounts at /opt/nameindex.
+        // Install as a package would (the binaries of this build, or $NAMEINDEX_TEST_BINPATH's:
+        // .build/release after `make` runs the same test on the release build), into a staging tree that the box mounts at /opt/nameindex.
         let stage = box.work.appendingPathComponent("stage")
         let install = try spawnAndWait(
             "/usr/bin/make",
             ["-C", Products.packageRoot.path, "--no-print-directory", "install", "PREFIX=\(SystemdBox.prefix)",
-             "DESTDIR=\(stage.path)", "BINPATH=\(Products.directory.path)"])
+             "DESTDIR=\(stage.path)", "BINPATH=\(Self.installedBinaries)"])
         try #require(install.status == 0, "make install: \(install.stderr)")
         let installed = stage.appendingPathComponent(String(SystemdBox.prefix.dropFirst()))
         let unitDirectory = installed.appendingPathComponent("lib/systemd/system")
@@ -174,6 +175,11 @@ import Testing
         let left = try box.run(["/bin/sh", "-c", "cat /sys/fs/cgroup/system.slice/nameindexd.service/cgroup.procs 2>/dev/null || true"])
         #expect(left.stdout.isEmpty, "processes left: \(left.stdout)")
         #expect(try box.run(["/usr/bin/test", "-e", "/run/nameindexd/control"]).status != 0, "RemoveOnStop= removed the socket")
+    }
+
+    static var installedBinaries: String {
+        ProcessInfo.processInfo.environment["NAMEINDEX_TEST_BINPATH"].map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            ?? Products.directory.path
     }
 
     private func generationServed(_ box: SystemdBox, _ namectl: String) throws -> Int? {
