@@ -21,7 +21,7 @@ MANDIR        ?= $(PREFIX)/share/man
 DATADIR       ?= $(PREFIX)/share/nameindexd
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 
-UNITS = nameindexd.service nameindexd.socket nameindexd-reload.service nameindexd-reload.timer
+UNITS = nameindexd.service nameindexd.socket nameindexd-lookup.socket nameindexd-reload.service nameindexd-reload.timer
 DEMO  = $(wildcard examples/demo/*)
 
 .PHONY: all build install uninstall check check-units lint-man

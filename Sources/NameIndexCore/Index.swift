@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One immutable generation of the name index: every namespace with the
 /// tables of the sources that feed it.
 ///
@@ -51,7 +57,9 @@ public final class Index: Sendable {
         self.createdAtMicroseconds = createdAtMicroseconds
         self.sources = sources
         self.namespaces = namespaces
-        self.lookupList = namespaces.values.sorted { $0.name < $1.name }.map { ($0.name, $0.tables[0], Array($0.tables.dropFirst())) }
+        // In byte order of the names, which namespaceSlot's binary search relies on.
+        self.lookupList = namespaces.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            .map { ($0.name, $0.tables[0], Array($0.tables.dropFirst())) }
     }
 
     /// An index of `sources` whose shadowed counts are already known (a loaded snapshot).
@@ -160,6 +168,68 @@ public final class Index: Sendable {
 
     @usableFromInline
     func tables(of namespace: String) -> [KeyTable]? { namespaces[namespace]?.tables }
+
+    // MARK: Namespaces by position, for protocols that name them in bytes
+
+    /// The number of namespaces; slots are `0..<namespaceCount`, in name order.
+    public var namespaceCount: Int { lookupList.count }
+
+    /// The slot of the namespace whose name is `name` (its UTF-8 bytes), or nil.
+    public func namespaceSlot(_ name: UnsafeRawBufferPointer) -> Int? {
+        var low = 0
+        var high = lookupList.count
+        // Names are sorted by their bytes (namespace names are ASCII): a binary search.
+        while low < high {
+            let middle = (low + high) / 2
+            var candidate = lookupList[middle].name
+            let order = candidate.withUTF8 { Index.compare(UnsafeRawBufferPointer($0), name) }
+            if order == 0 { return middle }
+            if order < 0 { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    /// The name of the namespace in `slot`.
+    public func namespaceName(slot: Int) -> String { lookupList[slot].name }
+
+    /// The distinct keys of the namespace in `slot`.
+    public func entries(slot: Int) -> Int { namespaces[lookupList[slot].name]?.entries ?? 0 }
+
+    /// The tables of the namespace in `slot`, first source first.
+    public func tables(slot: Int) -> [KeyTable] { [lookupList[slot].first] + lookupList[slot].rest }
+
+    /// The name for `key` in the namespace in `slot`, or nil (the first table that holds it answers).
+    @inlinable
+    public func name(slot: Int, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        if let name = lookupList[slot].first.name(forKey: key) { return name }
+        for j in lookupList[slot].rest.indices {
+            if let name = lookupList[slot].rest[j].name(forKey: key) { return name }
+        }
+        return nil
+    }
+
+    /// Looks up `count` keys in the namespace in `slot`, batched as ``names(namespace:count:key:result:)``.
+    public func names(
+        slot: Int, count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
+    ) {
+        let first = lookupList[slot].first
+        let rest = lookupList[slot].rest
+        if rest.isEmpty {
+            first.names(count: count, key: key, result: result)
+        } else {
+            first.names(count: count, key: key) { i, name in result(i, name ?? Index.first(in: rest, key: key(i))) }
+        }
+    }
+
+    /// Byte-wise order of two names: negative, zero or positive.
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
+    }
 
     @usableFromInline
     static func first(in tables: some Collection<KeyTable>, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {

@@ -114,9 +114,19 @@ public final class KeyTable: @unchecked Sendable {
     ///
     /// Bucket order is fixed for a given table, so a position in it is a stable cursor.
     public func forEachEntry(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try forEachEntry(inBuckets: 0..<bucketCount, body)
+    }
+
+    /// The number of buckets: the positions of ``forEachEntry(inBuckets:_:)``.
+    public var bucketTotal: Int { bucketCount }
+
+    /// Calls `body` with the key (as text) and name of every entry in `buckets`, in order.
+    public func forEachEntry(
+        inBuckets range: Range<Int>, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
         var text = (UInt64(0), UInt64(0), UInt64(0))  // 24 bytes for an integer key's text
         try withUnsafeMutableBytes(of: &text) { scratch in
-            for b in 0..<bucketCount {
+            for b in range.clamped(to: 0..<bucketCount) {
                 let bucket = buckets + b * KeyTable.bucketBytes
                 let used = Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self))
                 for slot in 0..<used {

@@ -29,7 +29,11 @@ public enum IndexInterface {
         # A namespace and the number of distinct keys it answers.
         type Namespace (
           name: string,
-          entries: int
+          entries: int,
+          # Keys looked up in it on the lookup socket since the daemon started, and how
+          # many were found; in Status only.
+          lookups: ?int,
+          hits: ?int
         )
 
         # The fetch of a source that is running, or the last one.
@@ -222,9 +226,13 @@ public enum IndexInterface {
     public struct Namespace: Codable, Sendable, Equatable {
         public var name: String
         public var entries: Int
-        public init(name: String, entries: Int) {
+        public var lookups: Int?
+        public var hits: Int?
+        public init(name: String, entries: Int, lookups: Int? = nil, hits: Int? = nil) {
             self.name = name
             self.entries = entries
+            self.lookups = lookups
+            self.hits = hits
         }
     }
 

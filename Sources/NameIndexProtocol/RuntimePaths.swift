@@ -13,4 +13,7 @@ public enum RuntimePaths {
 
     /// The control socket in `runtimeDirectory`.
     public static func controlSocket(in runtimeDirectory: String) -> String { "\(runtimeDirectory)/control" }
+
+    /// The lookup socket (Redis protocol) in `runtimeDirectory`.
+    public static func lookupSocket(in runtimeDirectory: String) -> String { "\(runtimeDirectory)/lookup" }
 }

@@ -14,6 +14,8 @@ extension Configuration {
         lines.append("state_directory = \(quoted(stateDirectory))")
         lines.append("refresh_on_start = \(daemon.refreshOnStart ?? true)")
         if let n = daemon.maxParallelFetches { lines.append("max_parallel_fetches = \(n)") }
+        if let n = daemon.maxConnections { lines.append("max_connections = \(n)") }
+        if let n = daemon.lookupThreads { lines.append("lookup_threads = \(n)") }
         if let group = daemon.controlGroup { lines.append("control_group = \(quoted(group))") }
         if let interval = daemon.reloadInterval { lines.append("reload_interval = \(quoted(TimeSpan.format(interval)))") }
         if let jitter = daemon.reloadJitter { lines.append("reload_jitter = \(quoted(TimeSpan.format(jitter)))") }

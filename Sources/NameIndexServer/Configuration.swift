@@ -22,6 +22,10 @@ public struct Configuration: Sendable, Equatable {
         /// `reload_interval` and `reload_jitter`: every source's timer unless it sets its own.
         public var reloadInterval: Duration?
         public var reloadJitter: Duration?
+        /// At most this many lookup connections at once (`max_connections`); nil: 10,000.
+        public var maxConnections: Int?
+        /// Event loop threads serving the lookup socket (`lookup_threads`); nil: one per core.
+        public var lookupThreads: Int?
 
         public init(
             runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil,

@@ -52,6 +52,18 @@ public struct ConfigurationLoader: Sendable {
                 }
                 configuration.daemon.maxParallelFetches = n
             }
+            if let value = keys.value("max_connections") {
+                guard let n = value.int, n >= 1 else {
+                    throw keys.error(.invalidValue, "max_connections", "expected a whole number from 1")
+                }
+                configuration.daemon.maxConnections = n
+            }
+            if let value = keys.value("lookup_threads") {
+                guard let n = value.int, n >= 1, n <= 256 else {
+                    throw keys.error(.invalidValue, "lookup_threads", "expected a whole number from 1 to 256")
+                }
+                configuration.daemon.lookupThreads = n
+            }
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
         for (position, sourceTable) in try reader.tables("source").enumerated() {
@@ -105,7 +117,7 @@ public struct ConfigurationLoader: Sendable {
     /// The keys of `[daemon]`.
     public static let daemonKeys: Set<String> = [
         "runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches", "control_group",
-        "reload_interval", "reload_jitter",
+        "reload_interval", "reload_jitter", "max_connections", "lookup_threads",
     ]
 
     /// The keys a `[[source]]` of `kind` may have.

@@ -19,6 +19,15 @@ struct ControlRequestHandler: Sendable {
     let coordinator: ReloadCoordinator
     /// Who may reload; everyone may read.
     var access = ControlAccess()
+    /// The lookup socket's counts, shown per namespace in Status.
+    var counters = LookupCounters()
+
+    init(store: Store, coordinator: ReloadCoordinator, access: ControlAccess = ControlAccess(), counters: LookupCounters = LookupCounters()) {
+        self.store = store
+        self.coordinator = coordinator
+        self.access = access
+        self.counters = counters
+    }
 
     /// Handles one call from `peer` (nil: credentials unknown, which may read but not reload).
     func handle(
@@ -170,7 +179,13 @@ struct ControlRequestHandler: Sendable {
                             generation: index.generation),
                         allocator)
                 case .status:
-                    let status = await coordinator.status(index: store.current, version: ProductInfo.version)
+                    var status = await coordinator.status(index: store.current, version: ProductInfo.version)
+                    let counts = counters.snapshot()
+                    for i in status.namespaces.indices {
+                        let c = counts[status.namespaces[i].name] ?? LookupCounters.Counts()
+                        status.namespaces[i].lookups = c.lookups
+                        status.namespaces[i].hits = c.hits
+                    }
                     return try encode(status, allocator)
                 case .reload:
                     switch await coordinator.requestReload(sources: try reloadSources(frame, decoder)) {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NameIndexCore
+import NameIndexProtocol
 import ServiceLifecycle
 import Systemd
 
@@ -22,10 +23,12 @@ public struct DaemonSettings: Sendable {
     public var listenDescriptors = ListenFileDescriptors(descriptors: []) {
         didSet {
             adoptedControlSocketPath = listenDescriptors.descriptor(named: "control").flatMap(ListenFileDescriptors.socketPath(of:))
+            adoptedLookupSocketPath = listenDescriptors.descriptor(named: "lookup").flatMap(ListenFileDescriptors.socketPath(of:))
         }
     }
-    /// The path of the control socket systemd passed, whatever the runtime directory says.
+    /// The paths of the sockets systemd passed, whatever the runtime directory says.
     private var adoptedControlSocketPath: String?
+    private var adoptedLookupSocketPath: String?
 
     public init(configuration: Configuration, runtimeDirectory: String, stateDirectory: String) {
         self.configuration = configuration
@@ -36,8 +39,16 @@ public struct DaemonSettings: Sendable {
     /// The passed control socket's own path, else the one in the runtime directory.
     public var controlSocketPath: String { adoptedControlSocketPath ?? DaemonPaths.controlSocket(in: runtimeDirectory) }
 
-    /// Whether the daemon binds its sockets itself (and so needs its runtime directory).
-    public var bindsItsOwnSockets: Bool { listenDescriptors.descriptor(named: "control") == nil }
+    /// The passed lookup socket's own path, else the one in the runtime directory.
+    public var lookupSocketPath: String { adoptedLookupSocketPath ?? RuntimePaths.lookupSocket(in: runtimeDirectory) }
+
+    /// Whether the daemon binds its sockets itself (and so needs its runtime directory): when
+    /// started by hand. Under socket activation the socket units own the directory.
+    public var bindsItsOwnSockets: Bool { listenDescriptors.descriptors.isEmpty }
+
+    /// Whether the lookup socket is served: always when started by hand; under socket
+    /// activation only when systemd passed it (`nameindexd-lookup.socket`).
+    public var servesLookupSocket: Bool { bindsItsOwnSockets || listenDescriptors.descriptor(named: "lookup") != nil }
 
     /// The snapshot of the last good generation, in the state directory.
     public var snapshotPath: String { "\(stateDirectory)/index.snapshot" }
@@ -50,6 +61,7 @@ public struct DaemonSettings: Sendable {
 public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws -> ServiceGroup {
     let access = try ControlAccess.resolving(group: settings.configuration.daemon.controlGroup)
     let store = Store()
+    let counters = LookupCounters()
     let board = FetchProgressBoard()
     let coordinator = ReloadCoordinator(
         sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board,
@@ -68,10 +80,23 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
     var control = ControlServer(
         socketPath: settings.controlSocketPath,
-        handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access),
+        handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access, counters: counters),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     control.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "control")
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control), .init(service: reload)]
+    var lookup = LookupServer(
+        socketPath: settings.lookupSocketPath, store: store, counters: counters,
+        eventLoopGroup: settings.configuration.daemon.lookupThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+            ?? MultiThreadedEventLoopGroup.singleton,
+        logger: logger)
+    lookup.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "lookup")
+    lookup.maximumConnections = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
+    if settings.servesLookupSocket {
+        services.append(.init(service: lookup))
+    } else {
+        logger.notice("systemd passed no lookup socket (FileDescriptorName=lookup); the Redis-protocol lookups are off. Enable nameindexd-lookup.socket for them.")
+    }
+    services.append(.init(service: reload))
     if let interval = Notifier.watchdogInterval() {
         services.append(
             .init(service: WatchdogService(

@@ -29,7 +29,8 @@ import Testing
         let contents = try spawnAndWait("/usr/bin/dpkg-deb", ["-c", deb]).stdout
         for path in [
             "./usr/bin/nameindexd", "./usr/bin/namectl", "./usr/lib/systemd/system/nameindexd.service",
-            "./usr/lib/systemd/system/nameindexd.socket", "./usr/lib/systemd/system/nameindexd-reload.timer",
+            "./usr/lib/systemd/system/nameindexd.socket", "./usr/lib/systemd/system/nameindexd-lookup.socket",
+            "./usr/lib/systemd/system/nameindexd-reload.timer",
             "./usr/share/man/man8/nameindexd.8.gz", "./usr/share/man/man1/namectl.1.gz",
             "./usr/share/man/man5/nameindexd.toml.5.gz", "./usr/share/nameindexd/nameindexd.toml.example",
             "./usr/share/nameindexd/demo/nameindexd.toml",
@@ -98,9 +99,10 @@ import Testing
         let namectl = "\(SystemdBox.prefix)/bin/namectl"
 
         // Socket activation: the socket listens, the service has not started.
-        let started = try box.systemctl("start", "nameindexd.socket")
-        try #require(started.status == 0, "systemctl start nameindexd.socket: \(started.stderr)")
+        let started = try box.systemctl("start", "nameindexd.socket", "nameindexd-lookup.socket")
+        try #require(started.status == 0, "systemctl start nameindexd.socket nameindexd-lookup.socket: \(started.stderr)")
         #expect(try box.property("ActiveState", of: "nameindexd.socket") == "active")
+        #expect(try box.property("ActiveState", of: "nameindexd-lookup.socket") == "active")
         #expect(try box.property("ActiveState", of: "nameindexd.service") == "inactive")
 
         // The first client starts the daemon and gets its answer once the index serves.
@@ -110,6 +112,9 @@ import Testing
         #expect(first.stdout == "1\tZoë Martin\n")
         #expect(try box.property("ActiveState", of: "nameindexd.service") == "active")
         #expect(try box.property("SubState", of: "nameindexd.service") == "running")
+        // The lookup socket systemd passed speaks the Redis protocol.
+        let redis = try box.run(["/usr/bin/redis-cli", "-s", "/run/nameindexd/lookup", "HGET", "user", "1"])
+        #expect(redis.stdout == "Zoë Martin\n", "\(redis.stdout)\(redis.stderr)")
         let status = try box.property("StatusText", of: "nameindexd.service")
         #expect(status.hasPrefix("Serving"), "STATUS= \(status)")
 
@@ -168,13 +173,14 @@ import Testing
         #expect(try box.run([namectl, "get", "user", "3"]).stdout == "3\tGrace\n")
 
         // A clean stop leaves nothing behind.
-        let stop = try box.systemctl("stop", "nameindexd.service", "nameindexd.socket")
+        let stop = try box.systemctl("stop", "nameindexd.service", "nameindexd.socket", "nameindexd-lookup.socket")
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(try box.property("ActiveState", of: "nameindexd.service") == "inactive")
         #expect(try box.property("Result", of: "nameindexd.service") == "success")
         let left = try box.run(["/bin/sh", "-c", "cat /sys/fs/cgroup/system.slice/nameindexd.service/cgroup.procs 2>/dev/null || true"])
         #expect(left.stdout.isEmpty, "processes left: \(left.stdout)")
         #expect(try box.run(["/usr/bin/test", "-e", "/run/nameindexd/control"]).status != 0, "RemoveOnStop= removed the socket")
+        #expect(try box.run(["/usr/bin/test", "-e", "/run/nameindexd/lookup"]).status != 0, "RemoveOnStop= removed the socket")
     }
 
     static var installedBinaries: String {

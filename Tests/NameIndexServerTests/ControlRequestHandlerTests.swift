@@ -105,7 +105,7 @@ import Testing
         let r = try await reply(#"{"method":"io.nameindex.Index.Status","parameters":{}}"#)
         let status = try JSONDecoder().decode(IndexInterface.StatusReply.self, from: JSONEncoder().encode(r?["parameters"]))
         #expect(status.generation == 5)
-        #expect(status.namespaces == [.init(name: "user", entries: 1)])
+        #expect(status.namespaces == [.init(name: "user", entries: 1, lookups: 0, hits: 0)])
         #expect(status.sources.map(\.name) == ["users"])
         #expect(status.state == .starting)
     }

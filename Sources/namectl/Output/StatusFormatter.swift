@@ -1,3 +1,4 @@
+import Foundation
 import NameIndexProtocol
 
 /// Renders a `Status` reply for people, in the manner of `systemctl status`.
@@ -20,6 +21,17 @@ struct StatusFormatter {
         fields.append(
             ("Entries", "\(HumanFormat.count(status.entries)) in \(status.namespaces.count) namespace\(status.namespaces.count == 1 ? "" : "s")"))
         fields.append(("Memory", "\(HumanFormat.bytes(status.indexBytes)) (index)"))
+        // The lookup socket's counts: `user 1,204 (98% hits), product 0`.
+        let counted = status.namespaces.filter { $0.lookups != nil }
+        if !counted.isEmpty {
+            let text = counted.map { n -> String in
+                let lookups = n.lookups ?? 0
+                guard lookups > 0 else { return "\(n.name) 0" }
+                let percent = Double(n.hits ?? 0) * 100 / Double(lookups)
+                return "\(n.name) \(HumanFormat.count(lookups)) (\(HumanFormat.count(n.hits ?? 0)) hits, \(String(format: "%.1f", percent))%)"
+            }.joined(separator: ", ")
+            fields.append(("Lookups", text))
+        }
         if let changes = status.changes, let from = status.changesFrom {
             let text = changes.map { c in
                 c.added + c.removed + c.changed == 0

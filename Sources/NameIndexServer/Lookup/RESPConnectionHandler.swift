@@ -1,0 +1,193 @@
+import NIOCore
+import NameIndexCore
+import NameIndexProtocol
+
+/// One lookup connection: parses pipelined requests straight from the bytes read, answers
+/// each against the serving generation, and sends the replies of one read together.
+///
+/// - Nothing is allocated per request except what a reply needs: arguments are byte ranges
+///   of the input (``RESPRequestParser``), names are copied from the table into the reply
+///   buffer, and lookup counts are tallied locally and added to ``LookupCounters`` once per
+///   read.
+/// - Back-pressure: while the channel is not writable (the client does not read its
+///   replies), no more is read from it, so replies cannot pile up without bound.
+/// - Before the first generation serves, requests wait (nothing more is read) instead of
+///   failing.
+/// - A framing error gets `-ERR Protocol error: …` and closes this connection only.
+final class RESPConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let store: Store
+    private let server: LookupServerState
+    private var parser: RESPRequestParser
+    private var session: RESPSession
+    /// Bytes read but not yet parsed (the start of an incomplete request).
+    private var pending: ByteBuffer?
+    /// Replies not yet written.
+    private var replies: ByteBuffer?
+    private var tally = LookupTally()
+    private var cache = NamespaceCache()
+    /// The generation the tally counts against, during a read.
+    private var tallied: Index?
+    private var readHeld = false
+    private var waitingForIndex = false
+    private var closing = false
+    private var inputClosed = false
+
+    init(store: Store, server: LookupServerState, parser: RESPRequestParser) {
+        self.store = store
+        self.server = server
+        self.parser = parser
+        self.session = RESPSession(id: server.newClientID())
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var input = unwrapInboundIn(data)
+        guard !closing else { return }
+        if var buffer = pending {
+            pending = nil
+            buffer.writeBuffer(&input)
+            pending = buffer
+        } else {
+            pending = input
+        }
+        process(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sendReplies(context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client wrote and half-closed: answer what it sent, then close.
+            inputClosed = true
+            if !waitingForIndex {
+                sendReplies(context: context)
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let index = tallied { tally.flush(into: server.counters, index: index) }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && readHeld && !waitingForIndex {
+            readHeld = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if !context.channel.isWritable || waitingForIndex {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Parses and answers every complete request in `pending`.
+    private func process(context: ChannelHandlerContext) {
+        guard var input = pending, input.readableBytes > 0 else { return }
+        guard let index = store.current else {
+            waitForIndex(context: context)
+            return
+        }
+        if let previous = tallied, previous !== index { tally.flush(into: server.counters, index: previous) }
+        tallied = index
+        var reply = RESPReply(
+            buffer: replies ?? context.channel.allocator.buffer(capacity: 256), version: session.version)
+        var consumed = 0
+        var close = false
+        input.withUnsafeReadableBytes { bytes in
+            do {
+                while consumed < bytes.count {
+                    let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+                    guard case .request(let length) = try parser.parse(rest) else { break }
+                    if !parser.arguments.isEmpty {
+                        let commands = RESPCommands(bytes: rest, arguments: parser.arguments, index: index, server: server)
+                        if case .close = commands.execute(session: &session, tally: &tally, reply: &reply, cache: &cache) { close = true }
+                    }
+                    consumed += length
+                    if close { break }
+                }
+            } catch let error as RESPProtocolError {
+                reply.error("ERR \(error.message)")
+                close = true
+            } catch {
+                reply.error("ERR \(error)")
+                close = true
+            }
+        }
+        input.moveReaderIndex(forwardBy: consumed)
+        if input.readableBytes == 0 {
+            pending = nil
+        } else {
+            // Keep only the unparsed tail, so a long-lived connection does not hold old reads.
+            if input.readerIndex > 64 << 10 { input.discardReadBytes() }
+            pending = input
+        }
+        replies = reply.buffer
+        if close {
+            closing = true
+            pending = nil
+            sendReplies(context: context)
+            context.close(promise: nil)
+        }
+    }
+
+    private func sendReplies(context: ChannelHandlerContext) {
+        if var buffer = replies, buffer.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            // Kept for the next replies: once the write went out (as it mostly does at once on a
+            // Unix socket) this is the only reference, and clearing it reuses its memory.
+            replies = nil
+            buffer.clear()
+            replies = buffer.capacity <= 64 << 10 ? buffer : nil
+        }
+        // Counted once per read; and no reference to the generation outlives the read, so an
+        // idle connection never keeps an old generation alive.
+        if let index = tallied { tally.flush(into: server.counters, index: index) }
+        tallied = nil
+    }
+
+    /// Holds the connection until a generation serves, then answers what it sent.
+    private func waitForIndex(context: ChannelHandlerContext) {
+        guard !waitingForIndex else { return }
+        waitingForIndex = true
+        let store = self.store
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        Task {
+            let index = await store.servingIndex()
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.waitingForIndex = false
+                guard index != nil, context.channel.isActive else {
+                    context.close(promise: nil)
+                    return
+                }
+                handler.process(context: context)
+                handler.sendReplies(context: context)
+                if handler.inputClosed {
+                    context.close(promise: nil)
+                } else if handler.readHeld && context.channel.isWritable {
+                    handler.readHeld = false
+                    context.read()
+                }
+            }
+        }
+    }
+}
