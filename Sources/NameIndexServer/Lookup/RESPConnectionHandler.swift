@@ -107,8 +107,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         }
         if let previous = tallied, previous !== index { tally.flush(into: server.counters, index: previous) }
         tallied = index
-        var reply = RESPReply(
-            buffer: replies ?? context.channel.allocator.buffer(capacity: 256), version: session.version)
+        var reply = RESPReply(buffer: takeReplyBuffer(context: context), version: session.version)
         var consumed = 0
         var close = false
         input.withUnsafeReadableBytes { bytes in
@@ -146,6 +145,14 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             sendReplies(context: context)
             context.close(promise: nil)
         }
+    }
+
+    /// The reply buffer, taken out of the handler so that the reply holds its only reference:
+    /// a second one would make its first write copy it.
+    private func takeReplyBuffer(context: ChannelHandlerContext) -> ByteBuffer {
+        guard let buffer = replies else { return context.channel.allocator.buffer(capacity: 256) }
+        replies = nil
+        return buffer
     }
 
     private func sendReplies(context: ChannelHandlerContext) {
