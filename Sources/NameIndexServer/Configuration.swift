@@ -24,7 +24,7 @@ public struct Configuration: Sendable, Equatable {
         public var reloadJitter: Duration?
         /// At most this many lookup connections at once (`max_connections`); nil: 10,000.
         public var maxConnections: Int?
-        /// Event loop threads serving the lookup socket (`lookup_threads`); nil: one per core.
+        /// Event loop threads serving the lookup socket (`lookup_threads`); nil: half the cores, at least one.
         public var lookupThreads: Int?
 
         public init(

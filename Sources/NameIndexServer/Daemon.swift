@@ -85,8 +85,9 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     control.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "control")
     var lookup = LookupServer(
         socketPath: settings.lookupSocketPath, store: store, counters: counters,
-        eventLoopGroup: settings.configuration.daemon.lookupThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
-            ?? MultiThreadedEventLoopGroup.singleton,
+        // Its clients are on this host (a Unix socket): by default leave them half the cores.
+        eventLoopGroup: MultiThreadedEventLoopGroup(
+            numberOfThreads: settings.configuration.daemon.lookupThreads ?? max(1, System.coreCount / 2)),
         logger: logger)
     lookup.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "lookup")
     lookup.maximumConnections = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections

@@ -75,6 +75,43 @@ import Testing
         #expect(reply.contains("$3\r\nx-1\r\n$5\r\nGrace\r\n"))
     }
 
+    /// Every key once over a scan of one generation; a cursor from an older generation
+    /// starts over, so a scan across a reload still sees every key.
+    @Test func hscanCursorsWithinAndAcrossGenerations() throws {
+        let channel = try channel()
+        func scan(_ cursor: String) throws -> (next: String, keys: [String]) {
+            try channel.writeInbound(ByteBuffer(string: "HSCAN user \(cursor) COUNT 1 NOVALUES\r\n"))
+            let lines = try output(channel).split(separator: "\r\n").map(String.init)
+            // *2, $n, cursor, *k, then $n key pairs
+            let keys = stride(from: 5, to: lines.count, by: 2).map { lines[$0] }
+            return (lines[2], keys)
+        }
+        var seen: [String] = []
+        var cursor = "0"
+        repeat {
+            let step = try scan(cursor)
+            seen += step.keys
+            cursor = step.next
+        } while cursor != "0"
+        #expect(seen.sorted() == ["42", "7", "x-1"])
+
+        // Start a scan, then a new generation serves: the old cursor restarts in the new one.
+        let first = try scan("0")
+        let builder = KeyTableBuilder()
+        try builder.insert(key: "new", name: "Newcomer")
+        var index = IndexBuilder(generation: 4, createdAtMicroseconds: 0)
+        index.add(source: "users", namespace: "user", table: builder.build())
+        store.swap(index.build())
+        var after: [String] = []
+        cursor = first.next
+        while cursor != "0" {
+            let step = try scan(cursor)
+            after += step.keys
+            cursor = step.next
+        }
+        #expect(after == ["new"])
+    }
+
     @Test func resp3AfterHello() throws {
         let reply = try exchange(["HELLO 3\r\n", "HGET user nope\r\nHMGET user 7 nope\r\nCONFIG GET save\r\n"])
         #expect(reply.hasPrefix("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"))
