@@ -91,6 +91,9 @@ struct NameIndexDaemon: AsyncParsableCommand {
         logger.info(
             "nameindexd \(ProductInfo.version) starting with \(configuration.sources.count) sources from \(configurationFile)\(isDemo ? " (the bundled demo)" : "").")
         logger.info("Control socket: \(settings.controlSocketPath). Try: \(Self.namectlCommand()) --socket \(settings.controlSocketPath) status")
+        if settings.servesLookupSocket {
+            logger.info("Lookup socket (Redis protocol): \(settings.lookupSocketPath). Try: redis-cli -s \(settings.lookupSocketPath) INFO keyspace")
+        }
         do {
             try await makeServiceGroup(settings: settings, logger: logger).run()
         } catch {
