@@ -112,6 +112,19 @@ import Testing
         #expect(after == ["new"])
     }
 
+    @Test func hscanCountIsCapped() throws {
+        let builder = KeyTableBuilder()
+        for i in 0..<150_000 { try builder.insert(key: "\(i)", name: "n") }
+        var index = IndexBuilder(generation: 9, createdAtMicroseconds: 0)
+        index.add(source: "big", namespace: "big", table: builder.build())
+        store.swap(index.build())
+        let reply = try exchange(["HSCAN big 0 COUNT 1000000000 NOVALUES\r\n"])
+        let header = reply.split(separator: "\r\n").prefix(4).map(String.init)
+        #expect(header[2] != "0", "the scan is not over after one call")
+        let returned = Int(header[3].dropFirst()) ?? 0
+        #expect(returned >= RESPCommands.maximumScanCount && returned < RESPCommands.maximumScanCount + 1000, "\(returned)")
+    }
+
     @Test func resp3AfterHello() throws {
         let reply = try exchange(["HELLO 3\r\n", "HGET user nope\r\nHMGET user 7 nope\r\nCONFIG GET save\r\n"])
         #expect(reply.hasPrefix("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"))

@@ -265,6 +265,8 @@ struct RESPCommands {
 
     // MARK: HSCAN
 
+    static let maximumScanCount = 100_000
+
     /// `HSCAN ns cursor [MATCH pattern] [COUNT n] [NOVALUES]`. The cursor names a table of
     /// the namespace and a bucket in it (stable: a table's bucket order never changes) and
     /// carries the generation's low 16 bits; a cursor from another generation starts over,
@@ -288,7 +290,9 @@ struct RESPCommands {
                     reply.error("ERR value is not an integer or out of range")
                     return .keepOpen
                 }
-                wanted = n
+                // A hint, as in Redis; capped so that one call cannot build a reply of a whole
+                // 10M-entry namespace in memory.
+                wanted = min(n, Self.maximumScanCount)
                 i += 2
             } else if `is`(i, "novalues") {
                 values = false
