@@ -68,6 +68,40 @@ import Testing
         #expect(reply == "+PONG\r\n$3\r\na\r\n\r\n*2\r\n$11\r\nZoë Martin\r\n$5\r\nGrace\r\n:1\r\n:3\r\n:11\r\n+hash\r\n:2\r\n$-1\r\n")
     }
 
+    /// Pipelined HGETs are answered together; the replies keep the order of the requests,
+    /// across namespaces, other commands, more HGETs than a batch holds, and a framing error.
+    @Test func pipelinedHGETsKeepTheirOrder() throws {
+        var requests = ""
+        var expected = ""
+        for i in 0..<70 {
+            switch i % 5 {
+            case 0:
+                requests += "HGET user 42\r\n"
+                expected += "$11\r\nZoë Martin\r\n"
+            case 1:
+                requests += "*3\r\n$4\r\nhget\r\n$4\r\nuser\r\n$3\r\nx-1\r\n"
+                expected += "$5\r\nGrace\r\n"
+            case 2:
+                requests += "HGET nowhere 42\r\n"
+                expected += "$-1\r\n"
+            case 3:
+                requests += i % 3 == 0 ? "PING\r\n" : "HGET user missing\r\n"
+                expected += i % 3 == 0 ? "+PONG\r\n" : "$-1\r\n"
+            default:
+                requests += "HGET user 7\r\n"
+                expected += "$3\r\nAda\r\n"
+            }
+        }
+        let channel = try channel()
+        try channel.writeInbound(ByteBuffer(string: requests + "HGET user 7\r\n*1\r\n:1\r\n"))
+        #expect(try output(channel) == expected + "$3\r\nAda\r\n-ERR Protocol error: expected '$', got ':'\r\n")
+        #expect(!channel.isActive)
+        // 70 requests: 14 of 42, 14 of x-1, 14 of 7, 1 more 7, and the 14 HGETs of "missing"
+        // minus those that were PINGs; "nowhere" counts nothing.
+        let missing = (0..<70).filter { $0 % 5 == 3 && $0 % 3 != 0 }.count
+        #expect(counters.snapshot()["user"] == LookupCounters.Counts(lookups: 43 + missing, hits: 43))
+    }
+
     @Test func theFirstSourceWinsAndShadowedKeysAreNotScannedTwice() throws {
         let reply = try exchange(["HGET user 42\r\n", "HSCAN user 0 COUNT 100\r\n"])
         #expect(reply.hasPrefix("$11\r\nZoë Martin\r\n*2\r\n$1\r\n0\r\n*6\r\n"), "\(reply)")

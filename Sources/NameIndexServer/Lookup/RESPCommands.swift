@@ -79,8 +79,11 @@ struct RESPCommands {
 
     /// Whether argument `i` is `word` (lower case ASCII), in any case.
     @inline(__always)
-    func `is`(_ i: Int, _ word: StaticString) -> Bool {
-        let arg = argument(i)
+    func `is`(_ i: Int, _ word: StaticString) -> Bool { Self.matches(argument(i), word) }
+
+    /// Whether `arg` is `word` (lower case ASCII), in any case.
+    @inline(__always)
+    static func matches(_ arg: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
         guard arg.count == word.utf8CodeUnitCount else { return false }
         let expected = word.utf8Start
         for j in 0..<arg.count {
@@ -94,8 +97,11 @@ struct RESPCommands {
 
     /// The slot of the namespace named by argument `i`, through `cache`.
     @inline(__always)
-    func resolve(_ i: Int, _ cache: inout NamespaceCache) -> Int? {
-        let name = argument(i)
+    func resolve(_ i: Int, _ cache: inout NamespaceCache) -> Int? { Self.resolve(argument(i), index: index, cache: &cache) }
+
+    /// The slot of the namespace called `name` in `index`, through `cache`.
+    @inline(__always)
+    static func resolve(_ name: UnsafeRawBufferPointer, index: Index, cache: inout NamespaceCache) -> Int? {
         if cache.generation == index.generation && cache.name.count == name.count
             && cache.name.withUnsafeBytes({ name.count == 0 || memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 })
         {
@@ -557,5 +563,78 @@ enum GlobPattern {
             }
         }
         return ti == t.count
+    }
+}
+
+/// Consecutive pipelined `HGET`s of one namespace, answered together so that their cache
+/// misses overlap, as an `HMGET`'s do. A request of any other kind answers the batch first,
+/// so replies keep their order.
+struct HGETBatch {
+    static let capacity = 32
+
+    /// The keys, as byte ranges of the read.
+    private(set) var keys: [Range<Int>] = []
+    private var namespace: Range<Int> = 0..<0
+
+    init() { keys.reserveCapacity(Self.capacity) }
+
+    var isEmpty: Bool { keys.isEmpty }
+
+    /// Whether a request with `arguments` (ranges from `offset` in `bytes`) is an HGET that
+    /// may join the batch: three arguments, and the batch is empty or of the same namespace
+    /// and not full. When it is an HGET that may not join, answer the batch and ask again.
+    func accepts(_ bytes: UnsafeRawBufferPointer, _ arguments: [Range<Int>], at offset: Int) -> Bool {
+        guard keys.count < Self.capacity else { return false }
+        guard keys.isEmpty || arguments[1].count == namespace.count else { return false }
+        if keys.isEmpty { return true }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[(arguments[1].lowerBound + offset)..<(arguments[1].upperBound + offset)])
+        return name.count == 0 || memcmp(name.baseAddress!, bytes.baseAddress! + namespace.lowerBound, name.count) == 0
+    }
+
+    /// Whether the request is an HGET at all (three arguments, `HGET` in any case).
+    static func isHGET(_ bytes: UnsafeRawBufferPointer, _ arguments: [Range<Int>], at offset: Int) -> Bool {
+        arguments.count == 3
+            && RESPCommands.matches(
+                UnsafeRawBufferPointer(rebasing: bytes[(arguments[0].lowerBound + offset)..<(arguments[0].upperBound + offset)]),
+                "hget")
+    }
+
+    mutating func add(_ arguments: [Range<Int>], at offset: Int) {
+        if keys.isEmpty { namespace = (arguments[1].lowerBound + offset)..<(arguments[1].upperBound + offset) }
+        keys.append((arguments[2].lowerBound + offset)..<(arguments[2].upperBound + offset))
+    }
+
+    /// Writes a reply for every HGET in the batch, in order, and empties it.
+    mutating func answer(
+        _ bytes: UnsafeRawBufferPointer, index: Index, tally: inout LookupTally, reply: inout RESPReply,
+        cache: inout NamespaceCache
+    ) {
+        guard !keys.isEmpty else { return }
+        defer { keys.removeAll(keepingCapacity: true) }
+        guard let slot = RESPCommands.resolve(UnsafeRawBufferPointer(rebasing: bytes[namespace]), index: index, cache: &cache)
+        else {
+            for _ in keys { reply.null() }
+            return
+        }
+        var hits = 0
+        if keys.count == 1 {
+            if let name = index.name(slot: slot, key: UnsafeRawBufferPointer(rebasing: bytes[keys[0]])) {
+                reply.bulk(name)
+                hits = 1
+            } else {
+                reply.null()
+            }
+        } else {
+            let keys = self.keys
+            index.names(slot: slot, count: keys.count, key: { UnsafeRawBufferPointer(rebasing: bytes[keys[$0]]) }) { _, name in
+                if let name {
+                    reply.bulk(name)
+                    hits += 1
+                } else {
+                    reply.null()
+                }
+            }
+        }
+        tally.count(slot: slot, namespaces: index.namespaceCount, lookups: keys.count, hits: hits)
     }
 }

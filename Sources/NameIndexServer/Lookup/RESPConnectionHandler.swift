@@ -29,6 +29,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private var replies: ByteBuffer?
     private var tally = LookupTally()
     private var cache = NamespaceCache()
+    private var batch = HGETBatch()
     /// The generation the tally counts against, during a read.
     private var tallied: Index?
     private var readHeld = false
@@ -115,17 +116,28 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
                 while consumed < bytes.count {
                     let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
                     guard case .request(let length) = try parser.parse(rest) else { break }
-                    if !parser.arguments.isEmpty {
-                        let commands = RESPCommands(bytes: rest, arguments: parser.arguments, index: index, server: server)
+                    let arguments = parser.arguments
+                    if HGETBatch.isHGET(bytes, arguments, at: consumed) {
+                        // Pipelined HGETs are answered together (see HGETBatch).
+                        if !batch.accepts(bytes, arguments, at: consumed) {
+                            batch.answer(bytes, index: index, tally: &tally, reply: &reply, cache: &cache)
+                        }
+                        batch.add(arguments, at: consumed)
+                    } else if !arguments.isEmpty {
+                        batch.answer(bytes, index: index, tally: &tally, reply: &reply, cache: &cache)
+                        let commands = RESPCommands(bytes: rest, arguments: arguments, index: index, server: server)
                         if case .close = commands.execute(session: &session, tally: &tally, reply: &reply, cache: &cache) { close = true }
                     }
                     consumed += length
                     if close { break }
                 }
+                batch.answer(bytes, index: index, tally: &tally, reply: &reply, cache: &cache)
             } catch let error as RESPProtocolError {
+                batch.answer(bytes, index: index, tally: &tally, reply: &reply, cache: &cache)
                 reply.error("ERR \(error.message)")
                 close = true
             } catch {
+                batch.answer(bytes, index: index, tally: &tally, reply: &reply, cache: &cache)
                 reply.error("ERR \(error)")
                 close = true
             }
