@@ -104,19 +104,8 @@ public final class Index: Sendable {
     /// The buffer points into this index and is valid while the index is alive.
     @inlinable
     public func name(namespace: String, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        if lookupList.count <= 16 {
-            // Index by position: copying an entry out would retain its table and list.
-            for i in lookupList.indices where lookupList[i].name == namespace {
-                if let name = lookupList[i].first.name(forKey: key) { return name }
-                for j in lookupList[i].rest.indices {
-                    if let name = lookupList[i].rest[j].name(forKey: key) { return name }
-                }
-                return nil
-            }
-            return nil
-        }
-        guard let tables = tables(of: namespace) else { return nil }
-        return Index.first(in: tables, key: key)
+        guard let slot = slot(of: namespace) else { return nil }
+        return name(slot: slot, key: key)
     }
 
     /// Looks up `count` keys in `namespace`, all in this one generation, calling
@@ -129,16 +118,18 @@ public final class Index: Sendable {
         namespace: String, count: Int, key: (Int) -> UnsafeRawBufferPointer,
         result: (Int, UnsafeRawBufferPointer?) -> Void
     ) -> Bool {
-        guard let tables = tables(of: namespace) else { return false }
-        if tables.count == 1 {
-            tables[0].names(count: count, key: key, result: result)
-        } else {
-            // Several sources: the first table in batch, the rest key by key for its misses.
-            tables[0].names(count: count, key: key) { i, name in
-                result(i, name ?? Index.first(in: tables.dropFirst(), key: key(i)))
-            }
-        }
+        guard let slot = slot(of: namespace) else { return false }
+        names(slot: slot, count: count, key: key, result: result)
         return true
+    }
+
+    /// The slot of `namespace`: a short list compares names faster than anything hashes
+    /// them; a long one is searched by its bytes.
+    @usableFromInline
+    func slot(of namespace: String) -> Int? {
+        if lookupList.count <= 16 { return lookupList.indices.first { lookupList[$0].name == namespace } }
+        var name = namespace
+        return name.withUTF8 { namespaceSlot(UnsafeRawBufferPointer($0)) }
     }
 
     /// Looks up every key in `namespace` in this one generation.

@@ -24,6 +24,28 @@ import Testing
         #expect(index.sources.map(\.shadowed) == [0, 1, 0])
     }
 
+    /// Namespaces are found by name and by their bytes, with few (a list) and many (a search).
+    @Test(arguments: [3, 40])
+    func namespacesAreFoundByNameAndByBytes(count: Int) {
+        var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
+        let names = (0..<count).map { i in ["user", "Team", "a:b", "z-9", "A"][i % 5] + (i < 5 ? "" : "\(i)") }
+        for (i, name) in names.enumerated() {
+            builder.add(source: "s\(i)", namespace: name, table: Self.table([("k", name)]))
+        }
+        let index = builder.build()
+        #expect(index.namespaceCount == count)
+        for name in names {
+            let found = Array("k".utf8).withUnsafeBytes { index.name(namespace: name, key: $0).map { String(decoding: $0, as: UTF8.self) } }
+            #expect(found == name)
+            let slot = Array(name.utf8).withUnsafeBytes { index.namespaceSlot($0) }
+            #expect(slot.map(index.namespaceName(slot:)) == name)
+        }
+        for absent in ["", "use", "users", "Z", "~"] {
+            #expect(index.lookup(namespace: absent, keys: ["k"]) == nil)
+            #expect(Array(absent.utf8).withUnsafeBytes { index.namespaceSlot($0) } == nil)
+        }
+    }
+
     @Test func theOrderOfAddingDecidesNotTheOrderOfFinishing() {
         var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
         builder.add(source: "b", namespace: "n", table: Self.table([("k", "from b")]))
