@@ -49,10 +49,7 @@ struct ControlServer: Service {
             server = try await bootstrap.bind(adoptedDescriptor, childChannelInitializer: initializer)
             logger.info("Listening on the control socket passed by systemd (\(socketPath); varlink, interface \(IndexInterface.name)).")
         } else {
-            if UnixSocketProbe.isListening(socketPath) {
-                throw DaemonError(
-                    message: "Failed to listen on \(socketPath): another nameindexd is already listening there")
-            }
+            try UnixSocketProbe.requireFree(socketPath)
             server = try await bootstrap.bind(
                 unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
             chmod(socketPath, socketMode)

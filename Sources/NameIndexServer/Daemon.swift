@@ -20,15 +20,7 @@ public struct DaemonSettings: Sendable {
     public var clock: WallClock = .system
     public var notifier = Notifier()
     /// Sockets passed by systemd (socket activation), by `FileDescriptorName=`.
-    public var listenDescriptors = ListenFileDescriptors(descriptors: []) {
-        didSet {
-            adoptedControlSocketPath = listenDescriptors.descriptor(named: "control").flatMap(ListenFileDescriptors.socketPath(of:))
-            adoptedLookupSocketPath = listenDescriptors.descriptor(named: "lookup").flatMap(ListenFileDescriptors.socketPath(of:))
-        }
-    }
-    /// The paths of the sockets systemd passed, whatever the runtime directory says.
-    private var adoptedControlSocketPath: String?
-    private var adoptedLookupSocketPath: String?
+    public var listenDescriptors = ListenFileDescriptors(descriptors: [])
 
     public init(configuration: Configuration, runtimeDirectory: String, stateDirectory: String) {
         self.configuration = configuration
@@ -37,10 +29,15 @@ public struct DaemonSettings: Sendable {
     }
 
     /// The passed control socket's own path, else the one in the runtime directory.
-    public var controlSocketPath: String { adoptedControlSocketPath ?? DaemonPaths.controlSocket(in: runtimeDirectory) }
+    public var controlSocketPath: String { passedSocketPath("control") ?? DaemonPaths.controlSocket(in: runtimeDirectory) }
 
     /// The passed lookup socket's own path, else the one in the runtime directory.
-    public var lookupSocketPath: String { adoptedLookupSocketPath ?? RuntimePaths.lookupSocket(in: runtimeDirectory) }
+    public var lookupSocketPath: String { passedSocketPath("lookup") ?? RuntimePaths.lookupSocket(in: runtimeDirectory) }
+
+    /// The path a socket systemd passed as `name` is bound to, whatever the runtime directory says.
+    private func passedSocketPath(_ name: String) -> String? {
+        listenDescriptors.descriptor(named: name).flatMap(ListenFileDescriptors.socketPath(of:))
+    }
 
     /// Whether the daemon binds its sockets itself (and so needs its runtime directory): when
     /// started by hand. Under socket activation the socket units own the directory.
@@ -83,16 +80,16 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access, counters: counters),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     control.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "control")
-    var lookup = LookupServer(
-        socketPath: settings.lookupSocketPath, store: store, counters: counters,
-        // Its clients are on this host (a Unix socket): by default leave them half the cores.
-        eventLoopGroup: MultiThreadedEventLoopGroup(
-            numberOfThreads: settings.configuration.daemon.lookupThreads ?? max(1, System.coreCount / 2)),
-        logger: logger)
-    lookup.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "lookup")
-    lookup.maximumConnections = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
     if settings.servesLookupSocket {
+        var lookup = LookupServer(
+            socketPath: settings.lookupSocketPath, store: store, counters: counters,
+            // Its clients are on this host (a Unix socket): by default leave them half the cores.
+            eventLoopGroup: MultiThreadedEventLoopGroup(
+                numberOfThreads: settings.configuration.daemon.lookupThreads ?? max(1, System.coreCount / 2)),
+            logger: logger)
+        lookup.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "lookup")
+        lookup.maximumConnections = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
         services.append(.init(service: lookup))
     } else {
         logger.notice("systemd passed no lookup socket (FileDescriptorName=lookup); the Redis-protocol lookups are off. Enable nameindexd-lookup.socket for them.")

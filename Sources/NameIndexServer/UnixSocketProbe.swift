@@ -8,6 +8,13 @@ import Glibc
 /// leftover and may be replaced; one with a live listener belongs to another
 /// daemon and must not be.
 enum UnixSocketProbe {
+    /// Throws when another daemon listens on `path`; a leftover file is fine (the bind replaces it).
+    static func requireFree(_ path: String) throws {
+        if isListening(path) {
+            throw DaemonError(message: "Failed to listen on \(path): another nameindexd is already listening there")
+        }
+    }
+
     static func isListening(_ path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }

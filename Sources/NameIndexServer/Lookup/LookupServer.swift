@@ -61,9 +61,7 @@ struct LookupServer: Service {
             server = try await bootstrap.withBoundSocket(adoptedDescriptor).get()
             logger.info("Listening on the lookup socket passed by systemd (\(socketPath); Redis protocol, read-only).")
         } else {
-            if UnixSocketProbe.isListening(socketPath) {
-                throw DaemonError(message: "Failed to listen on \(socketPath): another nameindexd is already listening there")
-            }
+            try UnixSocketProbe.requireFree(socketPath)
             server = try await bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
             chmod(socketPath, socketMode)
             logger.info("Listening on \(socketPath) (Redis protocol, read-only).")
@@ -103,7 +101,8 @@ final class RefusingHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 48)
         buffer.writeStaticString("-ERR max number of clients reached\r\n")
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}

@@ -115,22 +115,9 @@ struct RESPCommands {
     func execute(
         session: inout RESPSession, tally: inout LookupTally, reply: inout RESPReply, cache: inout NamespaceCache
     ) -> Outcome {
-        // The lookups first: they are what the socket is for.
-        if `is`(0, "hget") {
-            guard count == 3 else { return arity(&reply) }
-            guard let slot = resolve(1, &cache) else {
-                reply.null()
-                return .keepOpen
-            }
-            if let name = index.name(slot: slot, key: argument(2)) {
-                reply.bulk(name)
-                tally.count(slot: slot, namespaces: index.namespaceCount, lookups: 1, hits: 1)
-            } else {
-                reply.null()
-                tally.count(slot: slot, namespaces: index.namespaceCount, lookups: 1, hits: 0)
-            }
-            return .keepOpen
-        }
+        // The lookups first: they are what the socket is for. A well-formed HGET never gets
+        // here: the connection handler answers HGETs in batches (HGETBatch).
+        if `is`(0, "hget") { return arity(&reply) }
         if `is`(0, "hmget") {
             guard count >= 3 else { return arity(&reply) }
             let keys = count - 2
