@@ -152,6 +152,8 @@ public final class VarlinkConnection {
         case .shuttingDown?: "nameindexd is shutting down."
         case .noSuchSource(let source)?: "No source named '\(source)'."
         case .reloadCancelled(let generation)?: "Reload cancelled. Generation \(generation) is serving."
+        case .limitExceeded("lookup_keys", let maximum)?: "Too many keys: one lookup takes at most \(maximum)."
+        case .limitExceeded(let limit, let maximum)?: "nameindexd refused the call: limit \(limit) (\(maximum)) reached."
         case nil: "nameindexd answered with error \(reply.name) \(reply.parameters)"
         }
     }

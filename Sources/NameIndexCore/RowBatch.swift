@@ -76,18 +76,22 @@ public struct SkipCounts: Sendable, Equatable, Codable {
     public var invalidUTF8: Int = 0
     /// Rows that could not be split into a key and a name (a missing column).
     public var malformed: Int = 0
+    /// Lines (CSV: records) longer than the source's `max_line_bytes`, dropped unread.
+    public var tooLong: Int = 0
 
-    public init(empty: Int = 0, invalidUTF8: Int = 0, malformed: Int = 0) {
+    public init(empty: Int = 0, invalidUTF8: Int = 0, malformed: Int = 0, tooLong: Int = 0) {
         self.empty = empty
         self.invalidUTF8 = invalidUTF8
         self.malformed = malformed
+        self.tooLong = tooLong
     }
 
-    public var total: Int { empty + invalidUTF8 + malformed }
+    public var total: Int { empty + invalidUTF8 + malformed + tooLong }
 
     public static func += (lhs: inout SkipCounts, rhs: SkipCounts) {
         lhs.empty += rhs.empty
         lhs.invalidUTF8 += rhs.invalidUTF8
         lhs.malformed += rhs.malformed
+        lhs.tooLong += rhs.tooLong
     }
 }

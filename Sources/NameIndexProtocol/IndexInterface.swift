@@ -76,10 +76,12 @@ public enum IndexInterface {
           rows: int,
           bytes: ?int,
           # Rows read but skipped: an empty key or name, invalid UTF-8, no
-          # name column.
+          # name column (or not a JSON object, or nested too deep), a line
+          # longer than max_line_bytes.
           skippedEmpty: int,
           skippedInvalidUTF8: int,
           skippedMalformed: int,
+          skippedTooLong: int,
           # Rows that repeated a key within this source (the first was kept).
           duplicates: int,
           # Keys hidden by a source listed earlier for the same namespace.
@@ -190,6 +192,13 @@ public enum IndexInterface {
 
         # The daemon is shutting down and no longer takes this call.
         error ShuttingDown ()
+
+        # The call went past one of the daemon's documented bounds: limit names
+        # it (lookup_keys: keys in one Lookup; control_connections: connections
+        # open at once; control_connections_per_uid: those of one user), and
+        # maximum is its value. Nothing was done; the call may be split or
+        # retried later.
+        error LimitExceeded (limit: string, maximum: int)
 
         """
 
@@ -309,6 +318,7 @@ public enum IndexInterface {
         public var skippedEmpty: Int
         public var skippedInvalidUTF8: Int
         public var skippedMalformed: Int
+        public var skippedTooLong: Int
         public var duplicates: Int
         public var shadowed: Int
         public var lastSuccessUSec: UInt64?
@@ -331,6 +341,7 @@ public enum IndexInterface {
             self.skippedEmpty = 0
             self.skippedInvalidUTF8 = 0
             self.skippedMalformed = 0
+            self.skippedTooLong = 0
             self.duplicates = 0
             self.shadowed = 0
         }
@@ -442,6 +453,7 @@ public enum IndexInterface {
         case reloadCancelled(generation: UInt64)
         case invalidMessage(String)
         case shuttingDown
+        case limitExceeded(limit: String, maximum: Int)
 
         public var reply: VarlinkErrorReply {
             switch self {
@@ -464,6 +476,10 @@ public enum IndexInterface {
                 .init(name: "\(IndexInterface.name).InvalidMessage", parameters: .object(["reason": .string(reason)]))
             case .shuttingDown:
                 .init(name: "\(IndexInterface.name).ShuttingDown")
+            case .limitExceeded(let limit, let maximum):
+                .init(
+                    name: "\(IndexInterface.name).LimitExceeded",
+                    parameters: .object(["limit": .string(limit), "maximum": .number(Double(maximum))]))
             }
         }
 
@@ -471,7 +487,7 @@ public enum IndexInterface {
         public init?(_ reply: VarlinkErrorReply) {
             let p = reply.parameters
             var generation: UInt64 = 0
-            if case .number(let n)? = p["generation"] { generation = UInt64(max(0, n)) }
+            if case .number(let n)? = p["generation"], n >= 0, n < 1e19 { generation = UInt64(n) }
             switch reply.name {
             case "\(IndexInterface.name).NoSuchNamespace":
                 self = .noSuchNamespace(p["namespace"]?.stringValue ?? "")
@@ -483,7 +499,7 @@ public enum IndexInterface {
                 self = .reloadFailed(reason: p["reason"]?.stringValue ?? "", generation: generation, failedSources: failed)
             case "\(IndexInterface.name).PermissionDenied":
                 var uid = -1
-                if case .number(let n)? = p["uid"] { uid = Int(n) }
+                if case .number(let n)? = p["uid"], n >= 0, n < 1e10 { uid = Int(n) }
                 self = .permissionDenied(uid: uid)
             case "\(IndexInterface.name).ReloadCancelled":
                 self = .reloadCancelled(generation: generation)
@@ -491,6 +507,10 @@ public enum IndexInterface {
                 self = .invalidMessage(p["reason"]?.stringValue ?? "")
             case "\(IndexInterface.name).ShuttingDown":
                 self = .shuttingDown
+            case "\(IndexInterface.name).LimitExceeded":
+                var maximum = 0
+                if case .number(let n)? = p["maximum"], n.isFinite, n >= 0, n < 1e15 { maximum = Int(n) }
+                self = .limitExceeded(limit: p["limit"]?.stringValue ?? "", maximum: maximum)
             default:
                 return nil
             }

@@ -10,7 +10,7 @@ extension Configuration {
     /// served. Daemon settings (directories, `refresh_on_start`) are not part of it.
     static func fingerprintText(_ rows: RowFormat) -> String {
         "format\0\(rows.format.rawValue)\0header\0\(rows.header)\0key\0\(rows.keyColumn)\0name\0\(rows.nameColumn)\0"
-            + "keyField\0\(rows.keyField)\0nameField\0\(rows.nameField)\0"
+            + "keyField\0\(rows.keyField)\0nameField\0\(rows.nameField)\0maxLineBytes\0\(rows.maximumLineBytes)\0"
     }
 
     public var sourceFingerprint: UInt64 {

@@ -16,6 +16,9 @@ extension Configuration {
         if let n = daemon.maxParallelFetches { lines.append("max_parallel_fetches = \(n)") }
         if let n = daemon.maxConnections { lines.append("max_connections = \(n)") }
         if let n = daemon.lookupThreads { lines.append("lookup_threads = \(n)") }
+        lines.append("control_max_connections = \(daemon.controlMaxConnections)")
+        lines.append("request_timeout = \(quoted(TimeSpan.format(daemon.requestTimeout)))")
+        lines.append("lookup_idle_timeout = \(quoted(TimeSpan.format(daemon.lookupIdleTimeout)))")
         if let group = daemon.controlGroup { lines.append("control_group = \(quoted(group))") }
         if let interval = daemon.reloadInterval { lines.append("reload_interval = \(quoted(TimeSpan.format(interval)))") }
         if let jitter = daemon.reloadJitter { lines.append("reload_jitter = \(quoted(TimeSpan.format(jitter)))") }
@@ -82,6 +85,7 @@ extension Configuration {
             lines.append("key_column = \(column(rows.keyColumn))")
             lines.append("name_column = \(column(rows.nameColumn))")
         }
+        lines.append("max_line_bytes = \(rows.maximumLineBytes)")
         return lines
     }
 

@@ -26,6 +26,15 @@ public struct Configuration: Sendable, Equatable {
         public var maxConnections: Int?
         /// Event loop threads serving the lookup socket (`lookup_threads`); nil: half the cores, at least one.
         public var lookupThreads: Int?
+        /// At most this many control connections at once from users other than root and the
+        /// daemon's own (`control_max_connections`), and a quarter of it from any one user.
+        public var controlMaxConnections = 1024
+        /// A request begun on either socket must be complete within this (`request_timeout`),
+        /// or its connection is closed.
+        public var requestTimeout: Duration = .seconds(10)
+        /// A lookup connection with nothing sent for this long is closed (`lookup_idle_timeout`);
+        /// zero: never (Redis's `timeout 0`).
+        public var lookupIdleTimeout: Duration = .zero
 
         public init(
             runtimeDirectory: String? = nil, stateDirectory: String? = nil, refreshOnStart: Bool? = nil,

@@ -58,6 +58,11 @@ public struct ConfigurationLoader: Sendable {
                 }
                 configuration.daemon.maxConnections = n
             }
+            if let n = try keys.wholeNumber("control_max_connections", in: 4...1_000_000) {
+                configuration.daemon.controlMaxConnections = n
+            }
+            if let value = try keys.timeSpan("request_timeout") { configuration.daemon.requestTimeout = value }
+            if let value = try keys.timeSpan("lookup_idle_timeout", allowZero: true) { configuration.daemon.lookupIdleTimeout = value }
             if let value = keys.value("lookup_threads") {
                 guard let n = value.int, n >= 1, n <= 256 else {
                     throw keys.error(.invalidValue, "lookup_threads", "expected a whole number from 1 to 256")
@@ -117,7 +122,8 @@ public struct ConfigurationLoader: Sendable {
     /// The keys of `[daemon]`.
     public static let daemonKeys: Set<String> = [
         "runtime_directory", "state_directory", "refresh_on_start", "max_parallel_fetches", "control_group",
-        "reload_interval", "reload_jitter", "max_connections", "lookup_threads",
+        "reload_interval", "reload_jitter", "max_connections", "lookup_threads", "control_max_connections",
+        "request_timeout", "lookup_idle_timeout",
     ]
 
     /// The keys a `[[source]]` of `kind` may have.
@@ -127,7 +133,7 @@ public struct ConfigurationLoader: Sendable {
             "retry_delay", "reload_interval", "reload_jitter", "check_interval", "check_query", "check_command",
             "partitions", "parallelism",
         ]
-        let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field"]
+        let rowKeys: Set<String> = ["format", "header", "key_column", "name_column", "key_field", "name_field", "max_line_bytes"]
         let filterKeys: Set<String> = ["partition_by", "partition_key"]
         switch kind {
         case .command: return common.union(rowKeys).union(["command"])
@@ -364,7 +370,9 @@ public struct ConfigurationLoader: Sendable {
             keyColumn: try keys.column("key_column", header: header) ?? .number(1),
             nameColumn: try keys.column("name_column", header: header) ?? .number(2),
             keyField: try keys.nonEmptyString("key_field") ?? "id",
-            nameField: try keys.nonEmptyString("name_field") ?? "name")
+            nameField: try keys.nonEmptyString("name_field") ?? "name",
+            maximumLineBytes: try keys.wholeNumber("max_line_bytes", in: RowFormat.maximumLineBytesRange)
+                ?? RowFormat.defaultMaximumLineBytes)
     }
 
     static func isValidName(_ name: String) -> Bool {
@@ -419,6 +427,15 @@ struct TableReader {
             throw error(.invalidValue, key, "expected a time span such as \"30s\", \"10min\" or \"1min 30s\", got '\(text)'")
         }
         return duration
+    }
+
+    /// A whole number within `range`; the error names the range.
+    func wholeNumber(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = value(key) else { return nil }
+        guard let n = value.int, range.contains(n) else {
+            throw error(.invalidValue, key, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
     }
 
     func nonEmptyString(_ key: String) throws -> String? {

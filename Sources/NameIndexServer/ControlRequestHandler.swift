@@ -29,6 +29,9 @@ struct ControlRequestHandler: Sendable {
         self.counters = counters
     }
 
+    /// The most keys one `Lookup` takes, so that a reply stays a few MB of JSON.
+    static let maximumLookupKeys = 100_000
+
     /// Handles one call from `peer` (nil: credentials unknown, which may read but not reload).
     func handle(
         _ frame: ByteBuffer, peer: PeerCredentials?, allocator: ByteBufferAllocator,
@@ -162,6 +165,11 @@ struct ControlRequestHandler: Sendable {
                 switch IndexInterface.Method(rawValue: member) {
                 case .lookup:
                     let p = try parameters(IndexInterface.LookupParameters.self, frame, decoder)
+                    guard p.keys.count <= Self.maximumLookupKeys else {
+                        return encodeError(
+                            IndexInterface.Failure.limitExceeded(limit: "lookup_keys", maximum: Self.maximumLookupKeys).reply,
+                            allocator)
+                    }
                     guard let index = await store.servingIndex() else {
                         return encodeError(IndexInterface.Failure.shuttingDown.reply, allocator)
                     }
@@ -244,7 +252,7 @@ struct ControlRequestHandler: Sendable {
         return try encoder.encodeAsByteBuffer(VarlinkReply(parameters: parameters, continues: continues), allocator: allocator)
     }
 
-    private func encodeError(_ error: VarlinkErrorReply, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+    func encodeError(_ error: VarlinkErrorReply, _ allocator: ByteBufferAllocator) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let reply = VarlinkReply(parameters: error.parameters, error: error.name)

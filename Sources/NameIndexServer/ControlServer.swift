@@ -26,11 +26,27 @@ struct ControlServer: Service {
     /// A listening socket passed by systemd (socket activation, `FileDescriptorName=control`);
     /// nil: bind `socketPath` ourselves. The socket unit owns an adopted socket's file.
     var adoptedDescriptor: Int32?
+    /// Connections open at once (`control_max_connections`).
+    var limits = ControlConnectionLimits(maximum: 1024, privileged: [0, getuid()])
+    /// A message begun must end within this (`request_timeout`).
+    var requestTimeout: Duration = .seconds(10)
+    private let refusals = LogRateLimit()
+    private let timeouts = LogRateLimit()
 
     func run() async throws {
         let maximum = maximumMessageSize
+        let timeout = TimeAmount(requestTimeout)
+        let logger = self.logger
+        let timeouts = self.timeouts
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    PartialMessageTimeoutHandler(timeout: timeout, terminator: 0) {
+                        timeouts.log { suppressed in
+                            logger.notice(
+                                "Closing a control connection: no complete message within request_timeout\(suppressed > 0 ? " (and \(suppressed) more since the last message)" : "").")
+                        }
+                    })
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximum)))
                 try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
@@ -81,6 +97,19 @@ struct ControlServer: Service {
         let channel = connection.channel
         let state = Mutex(ConnectionState())
         let peer = await PeerCredentials.of(channel)
+        if let refused = limits.open(uid: peer?.uid) {
+            refusals.log { suppressed in
+                let uid = peer.map { String($0.uid) } ?? "unknown"
+                guard case .limitExceeded(let limit, let maximum) = refused else { return }
+                logger.notice(
+                    "Refusing a control connection from uid \(uid): \(limit) is \(maximum)\(suppressed > 0 ? " (\(suppressed) more refused since the last message)" : "").")
+            }
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(handler.encodeError(refused.reply, channel.allocator))
+            }
+            return
+        }
+        defer { limits.close(uid: peer?.uid) }
         await withGracefulShutdownHandler {
             do {
                 try await connection.executeThenClose { inbound, outbound in

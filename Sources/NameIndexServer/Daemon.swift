@@ -80,6 +80,9 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access, counters: counters),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     control.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "control")
+    control.limits = ControlConnectionLimits(
+        maximum: settings.configuration.daemon.controlMaxConnections, privileged: [0, getuid()])
+    control.requestTimeout = settings.configuration.daemon.requestTimeout
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
     if settings.servesLookupSocket {
         var lookup = LookupServer(
@@ -90,6 +93,9 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
             logger: logger)
         lookup.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "lookup")
         lookup.maximumConnections = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
+        lookup.limits.requestTimeout = TimeAmount(settings.configuration.daemon.requestTimeout)
+        let idle = settings.configuration.daemon.lookupIdleTimeout
+        lookup.limits.idleTimeout = idle > .zero ? TimeAmount(idle) : nil
         services.append(.init(service: lookup))
     } else {
         logger.notice("systemd passed no lookup socket (FileDescriptorName=lookup); the Redis-protocol lookups are off. Enable nameindexd-lookup.socket for them.")

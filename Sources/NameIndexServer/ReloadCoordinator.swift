@@ -189,6 +189,7 @@ actor ReloadCoordinator {
                 status.skippedEmpty = outcome.skipped.empty
                 status.skippedInvalidUTF8 = outcome.skipped.invalidUTF8
                 status.skippedMalformed = outcome.skipped.malformed
+                status.skippedTooLong = outcome.skipped.tooLong
                 status.duplicates = entry?.table.duplicates ?? 0
             }
             sources[i] = status

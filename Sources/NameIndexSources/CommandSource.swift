@@ -35,17 +35,34 @@ public struct CommandSource: Source, PartitionFetcher {
     /// `check_command`: what it prints, run at every check, changes when the data does.
     public var checkCommand: [String]?
 
+    /// The most output `check_command` may print: its value is a token to compare, not data.
+    public static let maximumCheckOutputBytes = 65_536
+
     /// Runs `check_command` in the same way as the fetch (no shell, own process group) and
     /// returns its output lines, joined.
+    ///
+    /// - Throws: ``SourceError`` when it fails, or prints more than
+    ///   ``maximumCheckOutputBytes`` (it is killed then).
     public func changeToken() async throws -> String? {
         guard let checkCommand, !checkCommand.isEmpty else { return nil }
-        // One column used as key and name: every non-empty line is kept as it is.
-        let lines = CommandSource(
+        // One column used as key and name: every non-empty line is kept as it is. Small
+        // batches and short lines, so the limit is checked before much is held.
+        var lines = CommandSource(
             name: name, namespace: namespace, arguments: checkCommand,
-            rows: RowFormat(format: .tsv, header: false, keyColumn: .number(1), nameColumn: .number(1)),
+            rows: RowFormat(
+                format: .tsv, header: false, keyColumn: .number(1), nameColumn: .number(1),
+                maximumLineBytes: Self.maximumCheckOutputBytes),
             workingDirectory: workingDirectory)
+        lines.batchRows = 16
         var output: [String] = []
+        var bytes = 0
         try await lines.fetch(.whole) { batch in
+            bytes += batch.byteCount / 2 + batch.count + batch.skipped.tooLong * Self.maximumCheckOutputBytes
+            guard bytes <= Self.maximumCheckOutputBytes else {
+                throw SourceError(
+                    code: .io,
+                    message: "check_command '\(checkCommand[0])' printed more than \(Self.maximumCheckOutputBytes) bytes")
+            }
             batch.forEach { key, _ in output.append(String(decoding: key, as: UTF8.self)) }
         }
         return output.joined(separator: "\n")

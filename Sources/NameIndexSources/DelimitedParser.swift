@@ -21,6 +21,10 @@ import NameIndexCore
 /// as invalid; each is counted and none stops the parse. A UTF-8 byte-order
 /// mark at the very start is dropped.
 ///
+/// A record longer than `maximumLineBytes` (a CSV record with a quoted line break: all
+/// its lines together, so a quote left open counts from where it opened) is skipped as too
+/// long, and is never held in memory: its bytes are dropped as they come.
+///
 /// A pure state machine: no I/O, so every edge is testable with byte strings.
 public struct DelimitedParser {
     public enum Format: String, Sendable, CaseIterable {
@@ -40,18 +44,22 @@ public struct DelimitedParser {
         }
     }
 
-    /// The header does not name a configured column.
+    /// The header does not name a configured column, or is too long to read.
     public struct HeaderError: Error, Equatable, CustomStringConvertible {
         public var column: String
         public var header: [String]
+        /// Set when the header line was longer than `max_line_bytes` (this many bytes).
+        public var lineLimit: Int?
 
-        public init(column: String, header: [String]) {
+        public init(column: String, header: [String], lineLimit: Int? = nil) {
             self.column = column
             self.header = header
+            self.lineLimit = lineLimit
         }
 
         public var description: String {
-            "column '\(column)' is not in the header (\(header.joined(separator: ", ")))"
+            if let lineLimit { return "the header line is longer than max_line_bytes (\(lineLimit) bytes)" }
+            return "column '\(column)' is not in the header (\(header.joined(separator: ", ")))"
         }
     }
 
@@ -62,15 +70,23 @@ public struct DelimitedParser {
     private let nameColumn: Column
     private var keyIndex: Int?
     private var nameIndex: Int?
-    private var lines = LineSplitter()
+    private var lines: LineSplitter
+    private let maximumLineBytes: Int
     /// CSV: the lines of a record whose quoted field is still open.
     private var carry: [UInt8] = []
     /// Quote characters in `carry`: a CSV record is complete only when even.
     private var carryQuotes = 0
+    /// CSV: inside a record already skipped as too long, until its quotes close.
+    private var dropping = false
     private var scratch: [UInt8] = []
 
     /// - Precondition: columns given by name need `header`.
-    public init(format: Format, header: Bool = false, keyColumn: Column = .number(1), nameColumn: Column = .number(2)) {
+    public init(
+        format: Format, header: Bool = false, keyColumn: Column = .number(1), nameColumn: Column = .number(2),
+        maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes
+    ) {
+        self.lines = LineSplitter(maximumLineBytes: maximumLineBytes)
+        self.maximumLineBytes = maximumLineBytes
         self.format = format
         self.separator = format == .tsv ? 0x09 : 0x2C
         self.pendingHeader = header
@@ -84,16 +100,20 @@ public struct DelimitedParser {
     ///
     /// - Throws: ``HeaderError`` when the header lacks a column named in the configuration.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
-        var splitter = lines
-        defer { lines = splitter }
-        try splitter.feed(chunk) { line in try physicalLine(line, into: &batch) }
+        // The splitter is moved out, not copied, so its carry is never copied on write.
+        var splitter = LineSplitter(maximumLineBytes: 0)
+        swap(&splitter, &lines)
+        defer { swap(&splitter, &lines) }
+        try splitter.feed(chunk) { piece in try physicalLine(piece, into: &batch) }
     }
 
     /// Parses whatever is left as the last record (one without a line end).
     public mutating func finish(into batch: inout RowBatch) throws {
-        var splitter = lines
-        defer { lines = splitter }
-        try splitter.finish { line in try physicalLine(line, into: &batch) }
+        var splitter = LineSplitter(maximumLineBytes: 0)
+        swap(&splitter, &lines)
+        defer { swap(&splitter, &lines) }
+        try splitter.finish { piece in try physicalLine(piece, into: &batch) }
+        dropping = false
         if !carry.isEmpty {
             // A quoted field never closed: the rest is one malformed record.
             let rest = carry
@@ -105,9 +125,34 @@ public struct DelimitedParser {
 
 
     /// One line as the splitter cut it; in CSV, lines are joined while a quoted field is open.
-    private mutating func physicalLine(_ line: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
+    private mutating func physicalLine(_ piece: LineSplitter.Piece, into batch: inout RowBatch) throws {
+        let line: UnsafeRawBufferPointer
+        let quotes: Int
+        switch piece {
+        case .line(let bytes):
+            line = bytes
+            quotes = format == .csv ? LineSplitter.quotes(in: bytes) : 0
+            guard dropping || carry.isEmpty || carry.count + line.count <= maximumLineBytes else {
+                return skipTooLong(adding: quotes, into: &batch)
+            }
+        case .tooLong(let dropped):
+            if pendingHeader { throw HeaderError(column: "", header: [], lineLimit: maximumLineBytes) }
+            guard format == .csv else {
+                batch.skipped.tooLong += 1
+                return
+            }
+            return skipTooLong(adding: dropped, into: &batch)
+        }
         guard format == .csv else { return try record(line, into: &batch) }
-        let quotes = Self.countQuotes(line)
+        if dropping {
+            // The rest of a record skipped as too long: it ends where its quotes close.
+            carryQuotes += quotes
+            if carryQuotes % 2 == 0 {
+                dropping = false
+                carryQuotes = 0
+            }
+            return
+        }
         if carry.isEmpty && quotes % 2 == 0 { return try record(line, into: &batch) }
         carry.append(contentsOf: line)
         carryQuotes += quotes
@@ -121,10 +166,14 @@ public struct DelimitedParser {
         try joined.withUnsafeBytes { try record($0, into: &batch) }
     }
 
-    private static func countQuotes(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var count = 0
-        for byte in bytes where byte == 0x22 { count += 1 }
-        return count
+    /// Counts the record being read (or carried) as too long, once, and drops it; in CSV the
+    /// record goes on, dropped, while its quotes (with `quotes` more) are open.
+    private mutating func skipTooLong(adding quotes: Int, into batch: inout RowBatch) {
+        if !dropping { batch.skipped.tooLong += 1 }
+        carryQuotes += quotes
+        carry = []
+        dropping = carryQuotes % 2 == 1
+        if !dropping { carryQuotes = 0 }
     }
 
     private mutating func record(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {

@@ -20,12 +20,21 @@ public struct RowFormat: Sendable, Equatable {
     public var keyField: String
     /// NDJSON: `name_field` (default `name`).
     public var nameField: String
+    /// `max_line_bytes`: a longer line (CSV: record) is skipped as too long (default 1 MiB).
+    public var maximumLineBytes: Int
+
+    /// The default of `max_line_bytes`: 1 MiB.
+    public static let defaultMaximumLineBytes = LineSplitter.defaultMaximumLineBytes
+
+    /// The range `max_line_bytes` takes: 1 KiB to 1 GiB.
+    public static let maximumLineBytesRange = 1024...(1 << 30)
 
     public init(
         format: FileFormat = .tsv, header: Bool = false,
         keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
-        keyField: String = "id", nameField: String = "name"
+        keyField: String = "id", nameField: String = "name", maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes
     ) {
+        self.maximumLineBytes = maximumLineBytes
         self.format = format
         self.header = header
         self.keyColumn = keyColumn
@@ -37,9 +46,12 @@ public struct RowFormat: Sendable, Equatable {
     /// A parser for one stream of rows in this format.
     func makeParser() -> FileParser {
         switch format {
-        case .tsv: .delimited(DelimitedParser(format: .tsv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
-        case .csv: .delimited(DelimitedParser(format: .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn))
-        case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField))
+        case .tsv, .csv:
+            .delimited(
+                DelimitedParser(
+                    format: format == .tsv ? .tsv : .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
+                    maximumLineBytes: maximumLineBytes))
+        case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField, maximumLineBytes: maximumLineBytes))
         }
     }
 }

@@ -16,27 +16,47 @@ import NameIndexCore
 /// or name that is not UTF-8 (or holds a lone surrogate) as invalid. Each is
 /// counted and none stops the parse. Blank lines are ignored; other members
 /// are skipped without being decoded.
+///
+/// Bounds, so that no line can exhaust memory or the stack: a line longer than
+/// `maximumLineBytes` is skipped as too long without being held; a value nested
+/// deeper than ``maximumDepth`` arrays and objects makes its line malformed
+/// (the scanner recurses once per level, never more).
 public struct NDJSONParser {
     private let keyField: [UInt8]
     private let nameField: [UInt8]
-    private var lines = LineSplitter()
+    private var lines: LineSplitter
     private var scratch: [UInt8] = []
 
-    public init(keyField: String = "id", nameField: String = "name") {
+    /// How deep arrays and objects may nest in a line (the member values' own depth, plus
+    /// the line's object).
+    public static let maximumDepth = 64
+
+    public init(keyField: String = "id", nameField: String = "name", maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes) {
         self.keyField = Array(keyField.utf8)
         self.nameField = Array(nameField.utf8)
+        self.lines = LineSplitter(maximumLineBytes: maximumLineBytes)
     }
 
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, into batch: inout RowBatch) {
-        var splitter = lines
-        splitter.feed(chunk) { line in self.line(line, into: &batch) }
-        lines = splitter
+        // The splitter is moved out, not copied, so its carry is never copied on write.
+        var splitter = LineSplitter(maximumLineBytes: 0)
+        swap(&splitter, &lines)
+        defer { swap(&splitter, &lines) }
+        splitter.feed(chunk) { piece in self.piece(piece, into: &batch) }
     }
 
     public mutating func finish(into batch: inout RowBatch) {
-        var splitter = lines
-        splitter.finish { line in self.line(line, into: &batch) }
-        lines = splitter
+        var splitter = LineSplitter(maximumLineBytes: 0)
+        swap(&splitter, &lines)
+        defer { swap(&splitter, &lines) }
+        splitter.finish { piece in self.piece(piece, into: &batch) }
+    }
+
+    private mutating func piece(_ piece: LineSplitter.Piece, into batch: inout RowBatch) {
+        switch piece {
+        case .line(let line): self.line(line, into: &batch)
+        case .tooLong: batch.skipped.tooLong += 1
+        }
     }
 
     private mutating func line(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) {
@@ -111,7 +131,7 @@ struct JSONScanner {
                         if isA { a = value; seenA = true }
                         if isB { b = value; seenB = true }
                     } else {
-                        try skipValue()
+                        try skipValue(depth: 2)
                     }
                     skipSpace()
                     if peek() == 0x2C { position += 1; continue }
@@ -267,10 +287,14 @@ struct JSONScanner {
     }
 
     /// Skips any value, nested ones included, checking only its structure.
-    private mutating func skipValue() throws {
+    ///
+    /// - Parameter depth: how deep an array or object starting here would be (the line's
+    ///   object is 1); past ``NDJSONParser/maximumDepth`` the line is malformed.
+    private mutating func skipValue(depth: Int) throws {
         switch peek() {
         case 0x22: _ = try string()
         case 0x7B, 0x5B:
+            guard depth <= NDJSONParser.maximumDepth else { throw Failure(invalidUTF8: false) }
             let open = peek()!
             let close: UInt8 = open == 0x7B ? 0x7D : 0x5D
             position += 1
@@ -287,7 +311,7 @@ struct JSONScanner {
                     try expect(0x3A)
                     skipSpace()
                 }
-                try skipValue()
+                try skipValue(depth: depth + 1)
                 skipSpace()
                 if peek() == 0x2C { position += 1; continue }
                 try expect(close)

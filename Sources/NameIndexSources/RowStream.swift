@@ -31,7 +31,11 @@ struct RowStream {
     }
 
     mutating func finish(deliver: (RowBatch) async throws -> Void) async throws {
-        try parser.finish(into: &batch)
+        do {
+            try parser.finish(into: &batch)
+        } catch let error as DelimitedParser.HeaderError {
+            throw SourceError(code: .invalidConfiguration, message: "\(label): \(error)", underlying: error)
+        }
         if !batch.isEmpty { try await deliver(batch) }
         batch = RowBatch()
     }

@@ -70,7 +70,7 @@ import Testing
         #expect(result.stdout.hasPrefix("● nameindexd - serving\n"))
         #expect(result.stdout.contains("Entries: 6 in 2 namespaces"))
         #expect(result.stdout.contains("SOURCE"))
-        #expect(result.stdout.contains("employees: 1 empty row, 1 row without a name column"))
+        #expect(result.stdout.contains("employees: 1 empty row, 1 malformed row"))
         let noLegend = try daemon.namectl(["status", "--no-legend"])
         #expect(!noLegend.stdout.contains("SOURCE"))
         #expect(noLegend.stdout.contains("employees"))

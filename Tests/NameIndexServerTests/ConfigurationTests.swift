@@ -383,7 +383,7 @@ let userSource = """
         ("command = \"beeline -e x\"\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
         ("command = []\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
         ("command = [\"beeline\", 5]\n", "source[1].command", "expected strings only; element 2 is an integer"),
-        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: check_command, check_interval, check_query, command, format, header, key_column, key_field, kind, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
+        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: check_command, check_interval, check_query, command, format, header, key_column, key_field, kind, max_line_bytes, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
     ])
     func mistakesSayWhatWasExpected(_ extra: String, _ key: String, _ message: String) throws {
         let error = try #require(configurationError(head + extra))

@@ -195,15 +195,4 @@ import Testing
         _ = try exchange(["HGET user 42\r\nHMGET user 7 nope x-1\r\nHEXISTS user 9\r\nHGET team 1\r\n"])
         #expect(counters.snapshot() == ["user": LookupCounters.Counts(lookups: 5, hits: 3)])
     }
-
-    @Test func globPatterns() {
-        func m(_ p: String, _ t: String) -> Bool {
-            Array(p.utf8).withUnsafeBytes { p in Array(t.utf8).withUnsafeBytes { t in GlobPattern.matches(p, t) } }
-        }
-        #expect(m("*", "") && m("*", "abc") && m("a*", "abc") && !m("a*", "bac"))
-        #expect(m("a?c", "abc") && !m("a?c", "ac"))
-        #expect(m("[ab]x", "bx") && !m("[ab]x", "cx") && m("[^ab]x", "cx") && m("[a-c]", "b") && !m("[a-c]", "d"))
-        #expect(m("a\\*", "a*") && !m("a\\*", "ab"))
-        #expect(m("*1*", "x1y") && !m("*1*", "xy"))
-    }
 }

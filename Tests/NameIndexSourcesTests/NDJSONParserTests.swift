@@ -2,8 +2,11 @@ import NameIndexCore
 import NameIndexSources
 import Testing
 
-func parseNDJSON(_ input: [UInt8], key: String = "id", name: String = "name", chunkSize: Int = .max) -> ([[String]], SkipCounts) {
-    var parser = NDJSONParser(keyField: key, nameField: name)
+func parseNDJSON(
+    _ input: [UInt8], key: String = "id", name: String = "name", chunkSize: Int = .max,
+    maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes
+) -> ([[String]], SkipCounts) {
+    var parser = NDJSONParser(keyField: key, nameField: name, maximumLineBytes: maximumLineBytes)
     var batch = RowBatch()
     var offset = 0
     while offset < input.count {

@@ -9,11 +9,34 @@ public struct RESPReply {
 
     public var buffer: ByteBuffer
     public var version: Version
+    /// The writer index no bulk string may pass: past it a bulk is not written and
+    /// ``overflowed`` is set, so one request's reply can be bounded before it is built
+    /// (see ``limit(to:)`` and ``rollback(to:)``).
+    public private(set) var ceiling = Int.max
+    /// A bulk string was dropped at the ``ceiling``: the reply since the mark is incomplete.
+    public private(set) var overflowed = false
 
     public init(buffer: ByteBuffer, version: Version) {
         self.buffer = buffer
         self.version = version
     }
+
+    /// Bounds what is written from here on to `bytes` more; returns the mark to roll back to.
+    public mutating func limit(to bytes: Int) -> Int {
+        let mark = buffer.writerIndex
+        ceiling = bytes > Int.max - mark ? Int.max : mark + bytes
+        return mark
+    }
+
+    /// Drops everything written since `mark` and lifts the bound.
+    public mutating func rollback(to mark: Int) {
+        buffer.moveWriterIndex(to: mark)
+        overflowed = false
+        ceiling = .max
+    }
+
+    /// Lifts the bound, keeping what was written.
+    public mutating func unlimit() { ceiling = .max }
 
     /// `+OK`
     public mutating func simple(_ text: StaticString) {
@@ -46,6 +69,10 @@ public struct RESPReply {
     @inline(__always)
     public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
         let count = bytes.count
+        guard count <= ceiling &- buffer.writerIndex else {
+            overflowed = true
+            return
+        }
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count + 24) { out in
             let base = out.baseAddress!
             base.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)

@@ -24,12 +24,15 @@ struct LookupServer: Service {
     var maximumConnections = LookupServer.defaultMaximumConnections
     var maximumRequestBytes = RESPRequestParser.defaultMaximumRequestBytes
     var maximumArguments = RESPRequestParser.defaultMaximumArguments
+    var limits = LookupLimits()
     var socketMode: mode_t = 0o666
     /// A listening socket passed by systemd (`FileDescriptorName=lookup`); nil: bind `socketPath`.
     var adoptedDescriptor: Int32?
 
     func run() async throws {
-        let state = LookupServerState(counters: counters, maximumConnections: maximumConnections)
+        let state = LookupServerState(counters: counters, maximumConnections: maximumConnections, logger: logger)
+        let limits = self.limits
+        let refusals = LogRateLimit()
         let connections = ConnectionSet()
         let parser = RESPRequestParser(maximumRequestBytes: maximumRequestBytes, maximumArguments: maximumArguments)
         let store = self.store
@@ -41,7 +44,10 @@ struct LookupServer: Service {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
             .childChannelInitializer { channel in
                 guard state.open() else {
-                    logger.notice("Refusing a lookup connection: \(state.maximumConnections) connections are open (max_connections).")
+                    refusals.log { suppressed in
+                        logger.notice(
+                            "Refusing a lookup connection: \(state.maximumConnections) connections are open (max_connections)\(suppressed > 0 ? "; \(suppressed) more refused since the last message" : "").")
+                    }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(RefusingHandler())
                     }
@@ -53,7 +59,7 @@ struct LookupServer: Service {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        RESPConnectionHandler(store: store, server: state, parser: parser))
+                        RESPConnectionHandler(store: store, server: state, parser: parser, limits: limits))
                 }
             }
         let server: any Channel

@@ -2,21 +2,47 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import NameIndexCore
 import NameIndexProtocol
 import Synchronization
 
 /// What the lookup server knows about itself, for `INFO`, `HELLO` and `CLIENT ID`.
 final class LookupServerState: Sendable {
+    enum Timeout { case request, idle }
+
     let counters: LookupCounters
     let startedAt = ContinuousClock.now
     let maximumConnections: Int
     private let connections = Atomic<Int>(0)
     private let nextID = Atomic<Int>(1)
+    private let requestTimeouts = Atomic<Int>(0)
+    private let idleTimeouts = Atomic<Int>(0)
+    private let logger: Logger?
+    private let timeoutLog = LogRateLimit()
 
-    init(counters: LookupCounters, maximumConnections: Int) {
+    init(counters: LookupCounters, maximumConnections: Int, logger: Logger? = nil) {
         self.counters = counters
         self.maximumConnections = maximumConnections
+        self.logger = logger
+    }
+
+    /// Counts a connection closed for a timeout, and says so (at most every 10 s).
+    func noteTimeout(_ kind: Timeout) {
+        switch kind {
+        case .request: requestTimeouts.add(1, ordering: .relaxed)
+        case .idle: idleTimeouts.add(1, ordering: .relaxed)
+        }
+        guard let logger else { return }
+        timeoutLog.log { suppressed in
+            let what = kind == .request ? "a request begun was not completed within request_timeout" : "idle for lookup_idle_timeout"
+            logger.notice("Closing a lookup connection: \(what)\(suppressed > 0 ? " (and \(suppressed) more since the last message)" : "").")
+        }
+    }
+
+    /// Connections closed for a half-sent request, and for being idle.
+    var timeouts: (request: Int, idle: Int) {
+        (requestTimeouts.load(ordering: .relaxed), idleTimeouts.load(ordering: .relaxed))
     }
 
     /// Takes a connection slot; false when `maximumConnections` are open.
@@ -260,6 +286,15 @@ struct RESPCommands {
 
     static let maximumScanCount = 100_000
 
+    /// The longest `MATCH` pattern HSCAN takes.
+    static let maximumPatternBytes = 1024
+
+    /// The matching work (in steps, see ``GlobPattern``) after which one HSCAN call returns.
+    static let maximumMatchSteps = 16_000_000
+
+    /// Buckets one HSCAN call may visit per entry it was asked for (`COUNT`, default 10).
+    static let scanBucketsPerCount = 10
+
     /// `HSCAN ns cursor [MATCH pattern] [COUNT n] [NOVALUES]`. The cursor names a table of
     /// the namespace and a bucket in it (stable: a table's bucket order never changes) and
     /// carries the generation's low 16 bits; a cursor from another generation starts over,
@@ -276,6 +311,10 @@ struct RESPCommands {
         var i = 3
         while i < count {
             if `is`(i, "match") && i + 1 < count {
+                guard argument(i + 1).count <= Self.maximumPatternBytes else {
+                    reply.error("ERR MATCH pattern is longer than \(Self.maximumPatternBytes) bytes")
+                    return .keepOpen
+                }
                 pattern = argument(i + 1)
                 i += 2
             } else if `is`(i, "count") && i + 1 < count {
@@ -302,22 +341,40 @@ struct RESPCommands {
             return .keepOpen
         }
         let tag = index.generation & 0xFFFF
+        let tables = index.tables(slot: slot)
         var table = 0
         var bucket = 0
         if cursor != 0 && cursor >> 48 == tag {
+            // A cursor of this generation names a table of this namespace and a bucket in
+            // it; any other bits (a cursor made up, or taken from another namespace) are
+            // refused before they index anything.
             table = Int((cursor >> 32) & 0xFFFF)
             bucket = Int(cursor & 0xFFFF_FFFF)
+            guard table < tables.count, bucket < tables[table].bucketTotal else {
+                reply.error("ERR invalid cursor")
+                return .keepOpen
+            }
         }
-        let tables = index.tables(slot: slot)
+        // The work of one call is bounded by buckets visited, not by entries found (as
+        // Redis's 10 × COUNT), so a MATCH that matches nothing still returns promptly with
+        // a cursor to go on from.
+        var budget = Self.scanBucketsPerCount * wanted
+        // Matching costs at most (pattern + 1) × (key + 1) steps a key; past this many in
+        // one call, the scan stops at the end of the chunk it is in.
+        var matchSteps = 0
         // Keys are copied: an integer key's text is rendered into scratch space. Names point into the table.
         var found: [(key: [UInt8], name: UnsafeRawBufferPointer)] = []
-        while table < tables.count && found.count < wanted {
+        while table < tables.count && found.count < wanted && budget > 0 && matchSteps < Self.maximumMatchSteps {
             let current = tables[table]
-            let end = min(current.bucketTotal, bucket + 64)
+            let end = min(current.bucketTotal, bucket + min(pattern == nil ? 64 : 1, budget))
+            budget -= end - bucket
             current.forEachEntry(inBuckets: bucket..<end) { key, name in
                 // A key that an earlier table of the namespace holds is hidden by it.
                 for earlier in tables[0..<table] where earlier.contains(key) { return }
-                if let pattern, !GlobPattern.matches(pattern, key) { return }
+                if let pattern {
+                    matchSteps += (pattern.count + 1) * (key.count + 1)
+                    guard GlobPattern.matches(pattern, key) else { return }
+                }
                 found.append((Array(key), name))
             }
             bucket = end
@@ -493,135 +550,5 @@ struct RESPCommands {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-}
-
-/// Redis's glob patterns (`MATCH`): `*`, `?`, `[abc]`, `[^a-z]`, and `\` to escape.
-enum GlobPattern {
-    static func matches(_ pattern: UnsafeRawBufferPointer, _ text: UnsafeRawBufferPointer) -> Bool {
-        matches(pattern, 0, text, 0)
-    }
-
-    private static func matches(_ p: UnsafeRawBufferPointer, _ pi: Int, _ t: UnsafeRawBufferPointer, _ ti: Int) -> Bool {
-        var pi = pi
-        var ti = ti
-        while pi < p.count {
-            switch p[pi] {
-            case UInt8(ascii: "*"):
-                while pi + 1 < p.count && p[pi + 1] == UInt8(ascii: "*") { pi += 1 }
-                if pi + 1 == p.count { return true }
-                for start in ti...t.count where matches(p, pi + 1, t, start) { return true }
-                return false
-            case UInt8(ascii: "?"):
-                guard ti < t.count else { return false }
-                ti += 1
-                pi += 1
-            case UInt8(ascii: "["):
-                guard ti < t.count else { return false }
-                var i = pi + 1
-                let negate = i < p.count && p[i] == UInt8(ascii: "^")
-                if negate { i += 1 }
-                var matched = false
-                while i < p.count && p[i] != UInt8(ascii: "]") {
-                    if p[i] == UInt8(ascii: "\\") && i + 1 < p.count {
-                        if p[i + 1] == t[ti] { matched = true }
-                        i += 2
-                    } else if i + 2 < p.count && p[i + 1] == UInt8(ascii: "-") && p[i + 2] != UInt8(ascii: "]") {
-                        let (low, high) = (min(p[i], p[i + 2]), max(p[i], p[i + 2]))
-                        if t[ti] >= low && t[ti] <= high { matched = true }
-                        i += 3
-                    } else {
-                        if p[i] == t[ti] { matched = true }
-                        i += 1
-                    }
-                }
-                if negate { matched.toggle() }
-                guard matched else { return false }
-                pi = min(i + 1, p.count)
-                ti += 1
-            case UInt8(ascii: "\\") where pi + 1 < p.count:
-                guard ti < t.count, p[pi + 1] == t[ti] else { return false }
-                pi += 2
-                ti += 1
-            default:
-                guard ti < t.count, p[pi] == t[ti] else { return false }
-                pi += 1
-                ti += 1
-            }
-        }
-        return ti == t.count
-    }
-}
-
-/// Consecutive pipelined `HGET`s of one namespace, answered together so that their cache
-/// misses overlap, as an `HMGET`'s do. A request of any other kind answers the batch first,
-/// so replies keep their order.
-struct HGETBatch {
-    static let capacity = 32
-
-    /// The keys, as byte ranges of the read.
-    private(set) var keys: [Range<Int>] = []
-    private var namespace: Range<Int> = 0..<0
-
-    init() { keys.reserveCapacity(Self.capacity) }
-
-    var isEmpty: Bool { keys.isEmpty }
-
-    /// Whether a request with `arguments` (ranges from `offset` in `bytes`) is an HGET that
-    /// may join the batch: three arguments, and the batch is empty or of the same namespace
-    /// and not full. When it is an HGET that may not join, answer the batch and ask again.
-    func accepts(_ bytes: UnsafeRawBufferPointer, _ arguments: [Range<Int>], at offset: Int) -> Bool {
-        guard keys.count < Self.capacity else { return false }
-        guard keys.isEmpty || arguments[1].count == namespace.count else { return false }
-        if keys.isEmpty { return true }
-        let name = UnsafeRawBufferPointer(rebasing: bytes[(arguments[1].lowerBound + offset)..<(arguments[1].upperBound + offset)])
-        return name.count == 0 || memcmp(name.baseAddress!, bytes.baseAddress! + namespace.lowerBound, name.count) == 0
-    }
-
-    /// Whether the request is an HGET at all (three arguments, `HGET` in any case).
-    static func isHGET(_ bytes: UnsafeRawBufferPointer, _ arguments: [Range<Int>], at offset: Int) -> Bool {
-        arguments.count == 3
-            && RESPCommands.matches(
-                UnsafeRawBufferPointer(rebasing: bytes[(arguments[0].lowerBound + offset)..<(arguments[0].upperBound + offset)]),
-                "hget")
-    }
-
-    mutating func add(_ arguments: [Range<Int>], at offset: Int) {
-        if keys.isEmpty { namespace = (arguments[1].lowerBound + offset)..<(arguments[1].upperBound + offset) }
-        keys.append((arguments[2].lowerBound + offset)..<(arguments[2].upperBound + offset))
-    }
-
-    /// Writes a reply for every HGET in the batch, in order, and empties it.
-    mutating func answer(
-        _ bytes: UnsafeRawBufferPointer, index: Index, tally: inout LookupTally, reply: inout RESPReply,
-        cache: inout NamespaceCache
-    ) {
-        guard !keys.isEmpty else { return }
-        defer { keys.removeAll(keepingCapacity: true) }
-        guard let slot = RESPCommands.resolve(UnsafeRawBufferPointer(rebasing: bytes[namespace]), index: index, cache: &cache)
-        else {
-            for _ in keys { reply.null() }
-            return
-        }
-        var hits = 0
-        if keys.count == 1 {
-            if let name = index.name(slot: slot, key: UnsafeRawBufferPointer(rebasing: bytes[keys[0]])) {
-                reply.bulk(name)
-                hits = 1
-            } else {
-                reply.null()
-            }
-        } else {
-            let keys = self.keys
-            index.names(slot: slot, count: keys.count, key: { UnsafeRawBufferPointer(rebasing: bytes[keys[$0]]) }) { _, name in
-                if let name {
-                    reply.bulk(name)
-                    hits += 1
-                } else {
-                    reply.null()
-                }
-            }
-        }
-        tally.count(slot: slot, namespaces: index.namespaceCount, lookups: keys.count, hits: hits)
     }
 }

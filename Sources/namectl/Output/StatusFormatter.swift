@@ -58,7 +58,7 @@ struct StatusFormatter {
             columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "BYTES", "SKIPPED", "LAST SUCCESS", "NEXT RELOAD", "LAST ERROR"],
             rightAligned: [4, 5, 6])
         for source in status.sources {
-            let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed
+            let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed + source.skippedTooLong
             table.append([
                 source.name, source.namespace, source.kind, source.state.displayName,
                 HumanFormat.count(source.rows), source.bytes.map(HumanFormat.bytes) ?? "-", HumanFormat.count(skipped),
@@ -114,7 +114,8 @@ struct StatusFormatter {
         var parts: [String] = []
         if source.skippedEmpty > 0 { parts.append(HumanFormat.count(source.skippedEmpty, "empty row")) }
         if source.skippedInvalidUTF8 > 0 { parts.append(HumanFormat.count(source.skippedInvalidUTF8, "row") + " with invalid UTF-8") }
-        if source.skippedMalformed > 0 { parts.append(HumanFormat.count(source.skippedMalformed, "row") + " without a name column") }
+        if source.skippedMalformed > 0 { parts.append(HumanFormat.count(source.skippedMalformed, "malformed row")) }
+        if source.skippedTooLong > 0 { parts.append(HumanFormat.count(source.skippedTooLong, "row") + " over max_line_bytes") }
         if source.duplicates > 0 { parts.append(HumanFormat.count(source.duplicates, "duplicate key")) }
         if source.shadowed > 0 { parts.append(HumanFormat.count(source.shadowed, "key") + " shadowed by an earlier source") }
         guard !parts.isEmpty else { return nil }
