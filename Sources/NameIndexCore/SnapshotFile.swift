@@ -124,7 +124,8 @@ public enum SnapshotFile {
 
     // MARK: Reading
 
-    /// Maps the snapshot at `path` and returns its index, after checking every byte.
+    /// Reads the snapshot at `path` into memory of its own and returns its index, after
+    /// checking every byte and the structure of every table (see ``LoadedFile``).
     ///
     /// - Parameter fingerprint: the fingerprint of the current configuration;
     ///   a snapshot written under another configuration is refused.
@@ -136,7 +137,7 @@ public enum SnapshotFile {
     /// As ``read(path:fingerprint:)``, with what the snapshot says about itself (its size, …),
     /// from the same mapping.
     public static func open(path: String, fingerprint: UInt64) throws -> (index: Index, metadata: Metadata) {
-        let file = try MappedFile(path: path)
+        let file = try LoadedFile(path: path)
         let metadata = try verifiedMetadata(file)
         let bytes = file.bytes
         let base = bytes.baseAddress!
@@ -175,6 +176,9 @@ public enum SnapshotFile {
             else {
                 throw SnapshotError(.badChecksum, path: path, "section \(i + 1) fails its checksum (the file is damaged)")
             }
+            if let problem = table.structuralProblem() {
+                throw SnapshotError(.malformed, path: path, "section \(i + 1) is not a valid table: \(problem)")
+            }
             func string(_ o: Int, _ n: Int) throws -> String {
                 guard stringsStart + o + n <= bytes.count,
                     let s = String(validating: UnsafeRawBufferPointer(start: base + stringsStart + o, count: n), as: UTF8.self)
@@ -199,10 +203,10 @@ public enum SnapshotFile {
 
     /// The snapshot's own description, after checking its header (not its sections).
     public static func metadata(path: String) throws -> Metadata {
-        try verifiedMetadata(try MappedFile(path: path))
+        try verifiedMetadata(try LoadedFile(path: path))
     }
 
-    private static func verifiedMetadata(_ file: MappedFile) throws -> Metadata {
+    private static func verifiedMetadata(_ file: LoadedFile) throws -> Metadata {
         let path = file.path
         let bytes = file.bytes
         guard bytes.count >= headerSize else {
@@ -247,6 +251,36 @@ public enum SnapshotFile {
         let h1 = stored.map { XXHash64.hash($0) } ?? XXHash64.hash(header)
         let h2 = XXHash64.hash(UnsafeRawBufferPointer(start: table.buckets, count: table.bucketCount * KeyTable.bucketBytes), seed: h1)
         return XXHash64.hash(UnsafeRawBufferPointer(start: table.arena, count: Int(table.header.arenaBytes)), seed: h2)
+    }
+
+    /// Rewrites every checksum of the snapshot bytes to match their content, as far as the
+    /// directory and table headers make sense (others are left alone). For tests and the fuzz
+    /// target: a file crafted with valid checksums must still be refused by the structural
+    /// checks.
+    static func recomputeChecksums(_ bytes: UnsafeMutableRawBufferPointer) {
+        guard bytes.count >= headerSize, let base = bytes.baseAddress else { return }
+        func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+        let count = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        guard count <= (bytes.count - headerSize) / directoryEntrySize else { return }
+        for i in 0..<count {
+            let entry = headerSize + i * directoryEntrySize
+            let offset = u64(entry), length = u64(entry + 8)
+            guard offset <= UInt64(bytes.count), length >= UInt64(TableHeader.size), length <= UInt64(bytes.count) - offset else { continue }
+            let section = Int(offset)
+            let buckets = u64(section + 8), arena = u64(section + 16)
+            guard buckets <= (length - UInt64(TableHeader.size)) / UInt64(KeyTable.bucketBytes),
+                arena <= length - UInt64(TableHeader.size) - buckets * UInt64(KeyTable.bucketBytes)
+            else { continue }
+            let h1 = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[section..<section + TableHeader.size]))
+            let bucketStart = section + TableHeader.size
+            let arenaStart = bucketStart + Int(buckets) * KeyTable.bucketBytes
+            let h2 = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[bucketStart..<arenaStart]), seed: h1)
+            let h3 = XXHash64.hash(UnsafeRawBufferPointer(rebasing: bytes[arenaStart..<arenaStart + Int(arena)]), seed: h2)
+            base.storeBytes(of: h3.littleEndian, toByteOffset: entry + 16, as: UInt64.self)
+        }
+        let dataStart = Int(truncatingIfNeeded: u64(48))
+        guard dataStart >= headerSize, dataStart <= bytes.count else { return }
+        base.storeBytes(of: headerChecksum(UnsafeRawBufferPointer(bytes), dataStart: dataStart).littleEndian, toByteOffset: 56, as: UInt64.self)
     }
 
     static func sectionLength(_ table: KeyTable) -> Int {

@@ -73,6 +73,14 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
             logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
     reload.snapshotPath = settings.snapshotPath
+    do {
+        reload.stateLock = try StateDirectoryLock(directory: settings.stateDirectory, snapshotPath: settings.snapshotPath)
+    } catch .held(let error) as StateDirectoryLock.Refusal {
+        throw error
+    } catch {
+        // Serving matters more than the snapshot: the write will fail too, and say so in Status.
+        logger.warning("\(error), ignoring; the snapshot cannot be kept.")
+    }
     reload.fingerprint = settings.configuration.sourceFingerprint
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
     var control = ControlServer(

@@ -1,5 +1,6 @@
-import NameIndexSources
 import Foundation
+import NIOPosix
+import NameIndexSources
 import Logging
 import NameIndexCore
 import NameIndexProtocol
@@ -21,8 +22,14 @@ struct ReloadService: Service {
     let notifier: Notifier
     let clock: WallClock
     let logger: Logger
-    /// Where the snapshot of the last good generation lives; nil to keep none.
+    /// Where the snapshot of the serving generation lives; nil to keep none.
     var snapshotPath: String?
+    /// The lock on the state directory, held while the service lives (nil: no snapshot).
+    var stateLock: StateDirectoryLock?
+    /// Where blocking work runs (reading, writing and fsyncing the snapshot, the diff of
+    /// two generations): never the cooperative pool that serves the sockets and the
+    /// watchdog probe, which a multi-GB write on one core would otherwise starve.
+    var blockingPool: NIOThreadPool = .singleton
     /// The configuration's ``Configuration/sourceFingerprint``.
     var fingerprint: UInt64 = 0
     /// Whether to fetch at once after starting from a snapshot.
@@ -50,7 +57,8 @@ struct ReloadService: Service {
         }
         let opened: (index: Index, metadata: SnapshotFile.Metadata)
         do {
-            opened = try SnapshotFile.open(path: path, fingerprint: fingerprint)
+            let fingerprint = self.fingerprint
+            opened = try await blockingPool.runIfActive { try SnapshotFile.open(path: path, fingerprint: fingerprint) }
         } catch {
             logger.warning("Ignoring snapshot \(error); fetching from the sources.")
             await coordinator.snapshotIgnored("Ignored \(error)")
@@ -68,16 +76,20 @@ struct ReloadService: Service {
         return true
     }
 
-    /// Writes the serving generation as the snapshot; a failure is logged and shown in status, not fatal.
+    /// Writes the serving generation as the snapshot, on the blocking pool; a failure is
+    /// logged and shown in status, not fatal.
     private func writeSnapshot(_ index: Index) async {
         guard let path = snapshotPath else { return }
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let directory = (path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-            let bytes = try SnapshotFile.write(index, fingerprint: fingerprint, to: path)
+            let fingerprint = self.fingerprint
+            let bytes = try await blockingPool.runIfActive {
+                let directory = (path as NSString).deletingLastPathComponent
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                return try SnapshotFile.write(index, fingerprint: fingerprint, to: path)
+            }
             await coordinator.snapshotWritten(
                 .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes))
             logger.info(
@@ -227,6 +239,9 @@ struct ReloadService: Service {
             generationLogger.warning(
                 "Generation \(index.generation) is serving \(HumanFormat.count(index.entryCount, "name")); \(failure.reply.parameters["reason"]?.stringValue ?? "a source failed"), keeping its previous rows.")
             notifier.notify(.ready, .status(summary))
+            // The snapshot records what serves, failed sources' kept rows included, so that a
+            // restart while a source keeps failing does not go back to an older generation.
+            await writeSnapshot(index)
         }
         if let previous { await recordChanges(index, from: previous) }
     }
@@ -234,7 +249,7 @@ struct ReloadService: Service {
     /// Compares the new generation with the one it replaced, per namespace; after the swap and
     /// the reply, since it reads every entry of the namespaces whose tables changed.
     private func recordChanges(_ index: Index, from previous: Index) async {
-        let diff = index.diff(from: previous)
+        guard let diff = try? await blockingPool.runIfActive({ index.diff(from: previous) }) else { return }
         await coordinator.recordChanges(diff, from: previous.generation)
         let text = diff.map { d in
             d.added + d.removed + d.changed == 0 ? "\(d.namespace) unchanged" : "\(d.namespace) +\(d.added) −\(d.removed) ~\(d.changed)"

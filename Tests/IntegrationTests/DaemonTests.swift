@@ -180,9 +180,16 @@ final class RawSocket {
         let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
         try await daemon.start()
         let second = try runProgram(
-            Products.nameindexd, ["--config", daemon.configurationPath, "--runtime-dir", daemon.runtimeDirectory, "--state-dir", daemon.stateDirectory])
+            Products.nameindexd,
+            ["--config", daemon.configurationPath, "--runtime-dir", daemon.runtimeDirectory, "--state-dir", daemon.stateDirectory + "-other"])
         #expect(second.status == 1)
-        #expect(second.stderr.contains("another nameindexd is already listening"))
+        #expect(second.stderr.contains("another nameindexd is already listening"), "\(second.stderr)")
+        // Nor its state directory: the second would write the same snapshot files.
+        let third = try runProgram(
+            Products.nameindexd,
+            ["--config", daemon.configurationPath, "--runtime-dir", daemon.runtimeDirectory + "-other", "--state-dir", daemon.stateDirectory])
+        #expect(third.status == 1)
+        #expect(third.stderr.contains("another nameindexd uses the state directory"), "\(third.stderr)")
         #expect(try daemon.namectl(["get", "user", "42"]).status == 0)
         try await daemon.stop()
     }

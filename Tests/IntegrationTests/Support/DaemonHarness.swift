@@ -152,6 +152,32 @@ final class DaemonHarness {
         throw HarnessError.daemonDidNotStart
     }
 
+    /// Waits until the file `name` exists in the daemon's directory (a source's signal that it
+    /// got somewhere); 60 s at most, which only a wedged daemon needs.
+    func waitForFile(_ name: String) async throws {
+        let path = directory.appendingPathComponent(name).path
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !FileManager.default.fileExists(atPath: path) {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("\(name) did not appear within 60 s:\n\(log)")
+                throw HarnessError.daemonDidNotStart
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits until `generation` (or a later one) serves; 60 s at most.
+    func waitForGeneration(_ generation: UInt64) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await client.status().generation < generation {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("generation \(generation) did not serve within 60 s:\n\(log)")
+                throw HarnessError.daemonDidNotStart
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// What the daemon logged so far.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
