@@ -94,6 +94,26 @@ let package = Package(
             ],
             path: "bench/nameindex-bench"
         ),
+        // Fuzz targets (scripts/fuzz): with -DFUZZING and --sanitize=fuzzer, libFuzzer entry
+        // points; in an ordinary build, programs that replay a corpus (the suite runs them).
+        .target(name: "FuzzSupport", path: "fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "fuzz-resp",
+            dependencies: [
+                "FuzzSupport", "NameIndexServer", "NameIndexCore", "NameIndexProtocol",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "fuzz/resp"),
+        .executableTarget(
+            name: "fuzz-varlink",
+            dependencies: [
+                "FuzzSupport", "NameIndexServer", "NameIndexCore", "NameIndexProtocol",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "fuzz/varlink"),
+        .executableTarget(name: "fuzz-rows", dependencies: ["FuzzSupport", "NameIndexSources", "NameIndexCore"], path: "fuzz/rows"),
+        .executableTarget(name: "fuzz-config", dependencies: ["FuzzSupport", "NameIndexServer"], path: "fuzz/config"),
+        .executableTarget(name: "fuzz-snapshot", dependencies: ["FuzzSupport", "NameIndexCore"], path: "fuzz/snapshot"),
         .testTarget(name: "NameIndexCoreTests", dependencies: ["NameIndexCore"]),
         .testTarget(name: "NameIndexSourcesTests", dependencies: ["NameIndexSources", "NameIndexCore", "CSQLite"]),
         .testTarget(

@@ -57,6 +57,7 @@ public struct DaemonSettings: Sendable {
 /// its waiters, then close the socket).
 public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws -> ServiceGroup {
     let access = try ControlAccess.resolving(group: settings.configuration.daemon.controlGroup)
+    let descriptors = DescriptorBudget.raiseSoftLimit()
     let store = Store()
     let counters = LookupCounters()
     let board = FetchProgressBoard()
@@ -100,7 +101,15 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
                 numberOfThreads: settings.configuration.daemon.lookupThreads ?? max(1, System.coreCount / 2)),
             logger: logger)
         lookup.adoptedDescriptor = settings.listenDescriptors.descriptor(named: "lookup")
-        lookup.maximumConnections = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
+        let wanted = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
+        let parallel = settings.configuration.daemon.maxParallelFetches ?? 2 * System.coreCount
+        lookup.maximumConnections = DescriptorBudget.lookupConnections(
+            wanted: wanted, control: settings.configuration.daemon.controlMaxConnections, parallelFetches: parallel,
+            limit: descriptors)
+        if lookup.maximumConnections < wanted {
+            logger.warning(
+                "max_connections = \(wanted) does not fit in the \(descriptors) file descriptors this process may open (LimitNOFILE=), beside control_max_connections and \(DescriptorBudget.reserved(parallelFetches: parallel)) kept for fetches and the snapshot; allowing \(lookup.maximumConnections).")
+        }
         lookup.limits.requestTimeout = TimeAmount(settings.configuration.daemon.requestTimeout)
         let idle = settings.configuration.daemon.lookupIdleTimeout
         lookup.limits.idleTimeout = idle > .zero ? TimeAmount(idle) : nil
@@ -110,9 +119,10 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     }
     services.append(.init(service: reload))
     if let interval = Notifier.watchdogInterval() {
-        services.append(
-            .init(service: WatchdogService(
-                interval: interval, socketPath: settings.controlSocketPath, notifier: settings.notifier, logger: logger)))
+        var watchdog = WatchdogService(
+            interval: interval, socketPath: settings.controlSocketPath, notifier: settings.notifier, logger: logger)
+        if settings.servesLookupSocket { watchdog.lookup = LookupSocketProbe(socketPath: settings.lookupSocketPath) }
+        services.append(.init(service: watchdog))
     }
     services.append(.init(service: StoppingNotifierService(notifier: settings.notifier)))
     return ServiceGroup(

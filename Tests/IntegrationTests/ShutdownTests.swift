@@ -26,12 +26,15 @@ import Testing
                 """)
         let database = daemon.directory.appendingPathComponent("users.db").path
         _ = try makeDatabase(database)
-        // Hold an exclusive lock for 20 s from another process.
+        // Hold an exclusive lock from another process until the test ends (it reads its
+        // standard input until it is killed), so the first load cannot finish meanwhile.
         let locker = Process()
         locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        locker.arguments = ["python3", "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(20)", database]
+        locker.arguments = ["python3", "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()", database]
         let out = Pipe()
+        let input = Pipe()
         locker.standardOutput = out
+        locker.standardInput = input
         try locker.run()
         defer { if locker.isRunning { locker.terminate() } }
         _ = out.fileHandleForReading.availableData  // "locked"

@@ -1,0 +1,29 @@
+import Foundation
+import FuzzSupport
+import NameIndexServer
+
+/// The TOML configuration loader (TOMLKit and our checks): any text is a configuration or
+/// a ConfigurationError, never a crash; a loaded one renders for --check-config.
+func fuzzOne(_ data: UnsafeRawBufferPointer) {
+    guard let text = String(validating: data, as: UTF8.self) else { return }
+    var configuration = Configuration()
+    do {
+        try ConfigurationLoader().parse(text, file: "/etc/nameindexd/fuzz.toml", into: &configuration)
+        _ = configuration.renderedTOML(runtimeDirectory: "/run/nameindexd", stateDirectory: "/var/lib/nameindexd")
+    } catch is ConfigurationError {
+    } catch {
+        fuzzCheck(false, "the loader threw something other than ConfigurationError: \(error)")
+    }
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+@main struct Replay {
+    static func main() { exit(replay(Array(CommandLine.arguments.dropFirst()), fuzzOne)) }
+}
+#endif

@@ -1,0 +1,34 @@
+import Foundation
+import FuzzSupport
+
+@testable import NameIndexCore
+
+/// The snapshot reader: any file, as it is and with its checksums recomputed (so that the
+/// structural checks are reached), is an index or a SnapshotError; a loaded index answers
+/// lookups and scans without reading out of bounds.
+let path = FileManager.default.temporaryDirectory.appendingPathComponent("nameindex-fuzz-\(getpid()).snapshot").path
+
+func fuzzOne(_ data: UnsafeRawBufferPointer) {
+    var bytes = Array(data)
+    for round in 0..<2 {
+        if round == 1 { bytes.withUnsafeMutableBytes { SnapshotFile.recomputeChecksums($0) } }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        guard let index = try? SnapshotFile.read(path: path, fingerprint: 7) else { continue }
+        for slot in 0..<index.namespaceCount {
+            for key in ["0", "42", "-1", "x", ""] { _ = index.lookup(namespace: index.namespaceName(slot: slot), keys: [key]) }
+            for table in index.tables(slot: slot) { table.forEachEntry { _, _ in } }
+        }
+    }
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+@main struct Replay {
+    static func main() { exit(replay(Array(CommandLine.arguments.dropFirst()), fuzzOne)) }
+}
+#endif
