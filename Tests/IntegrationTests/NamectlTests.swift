@@ -253,13 +253,14 @@ import Testing
 }
 
 @Suite struct SingleFlightReloadTests {
-    /// Each fetch appends a line to its source's counter file, then takes a second.
+    /// Each fetch appends a line to its source's counter file. While the file 'gate' exists,
+    /// users holds its fetch (after saying so in 'running') until the file 'go' appears.
     static let configuration = """
         [[source]]
         name = "users"
         namespace = "user"
         kind = "command"
-        command = ["sh", "-c", "echo run >> users.runs; sleep 1; printf '1\\\\tZoë\\\\n'"]
+        command = ["sh", "-c", "echo run >> users.runs; if [ -e gate ]; then touch running; while [ ! -e go ]; do sleep 0.05; done; fi; printf '1\\\\tZoë\\\\n'"]
 
         [[source]]
         name = "teams"
@@ -288,15 +289,26 @@ import Testing
         let daemon = try DaemonHarness(configuration: Self.configuration)
         try await daemon.start()
         #expect(try runs(daemon, "users") == 1)
+        // The first reload holds in its fetch; the second is sent while it does, and the
+        // gate opens only once the second has had its first reply (it has joined).
+        try daemon.write("gate", "")
         let (first, firstOut) = try namectlProcess(daemon, ["reload", "--wait"])
-        let (second, secondOut) = try namectlProcess(daemon, ["reload", "--wait"])
-        let outputs = [firstOut, secondOut].map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        first.waitUntilExit()
-        second.waitUntilExit()
-        #expect(first.terminationStatus == 0 && second.terminationStatus == 0)
-        for output in outputs {
-            #expect(output.split(separator: "\n").last?.hasPrefix("Generation 2 serving 2 names") == true, "\(output)")
+        try await daemon.waitForFile("running")
+        let log = daemon.directory.appendingPathComponent("second.json").path
+        let second = try spawnDetached(Products.namectl, ["--socket", daemon.socketPath, "reload", "--wait", "--json"], log: log)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
+        try daemon.write("go", "")
+        let firstOutput = String(decoding: firstOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0 && reap(second) == 0)
+        #expect(firstOutput.split(separator: "\n").last?.hasPrefix("Generation 2 serving 2 names") == true, "\(firstOutput)")
+        let replies = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(IndexInterface.ReloadReply.self, from: Data($0.utf8))
+        }
+        #expect(replies.last?.generation == 2, "\(replies)")
         #expect(try runs(daemon, "users") == 2)
         #expect(try runs(daemon, "teams") == 2)
         #expect(try await daemon.client.status().generation == 2)
