@@ -28,11 +28,18 @@ public struct RESPReply {
         return mark
     }
 
-    /// Drops everything written since `mark` and lifts the bound.
+    /// Drops everything written since `mark` and lifts the bound. The memory the dropped
+    /// reply took is given back: a buffer grown to the limit and kept for a short error would
+    /// hold that much per connection for as long as the client does not read.
     public mutating func rollback(to mark: Int) {
         buffer.moveWriterIndex(to: mark)
         overflowed = false
         ceiling = .max
+        if buffer.capacity > 4 * Swift.max(buffer.readableBytes, 1 << 16) {
+            var fresh = ByteBufferAllocator().buffer(capacity: Swift.max(buffer.readableBytes, 256))
+            fresh.writeImmutableBuffer(buffer)
+            buffer = fresh
+        }
     }
 
     /// Lifts the bound, keeping what was written.

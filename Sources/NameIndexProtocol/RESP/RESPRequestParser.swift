@@ -56,7 +56,9 @@ public struct RESPRequestParser: Sendable {
     public mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(RESPProtocolError) -> Result {
         if finished {
             finished = false
-            arguments.removeAll(keepingCapacity: true)
+            // Keep the room of ordinary requests, not that of the largest one ever seen: an idle
+            // connection would hold 16 bytes per argument of it.
+            arguments.removeAll(keepingCapacity: arguments.capacity <= 1024)
             expected = -1
             position = 0
         }
