@@ -27,6 +27,7 @@ public struct ConfigurationLoader: Sendable {
 
     /// Parses TOML text as if it were the file `file` (for tests and `--check-config`).
     public func parse(_ text: String, file: String, into configuration: inout Configuration) throws {
+        try Self.precheck(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -84,6 +85,16 @@ public struct ConfigurationLoader: Sendable {
                     message: "source '\(source.name)' is already defined in \(existing.origin)")
             }
             configuration.sources.append(source)
+        }
+    }
+
+    /// What the TOML parser underneath would assume rather than check (``TOMLPrecheck``),
+    /// refused first with the line it is on.
+    static func precheck(_ text: String, file: String) throws {
+        do {
+            try TOMLPrecheck.check(text)
+        } catch {
+            throw ConfigurationError(code: .syntax, file: file, line: error.line, message: "invalid TOML: \(error.message)")
         }
     }
 

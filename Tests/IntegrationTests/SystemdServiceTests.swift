@@ -155,11 +155,41 @@ import Testing
         let generations = try box.journal("-u", "nameindexd.service", "GENERATION=2", "-o", "cat").stdout
         #expect(generations.contains("Generation 2 is serving"), "\(generations)")
 
-        // Wait for the second generation's snapshot, then wedge the daemon: the watchdog restarts it,
-        // and it serves that snapshot at once.
+        // 1,100 idle lookup connections from an unprivileged user, held while a reload runs and
+        // its snapshot is written: nothing restarts, Status answers, memory stays bounded.
+        let idle = """
+            import resource, socket, sys, time
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            held = []
+            for _ in range(1100):
+                s = socket.socket(socket.AF_UNIX)
+                s.connect("/run/nameindexd/lookup")
+                held.append(s)
+            print("open", len(held), flush=True)
+            time.sleep(3600)
+            """
+        try idle.write(to: box.work.appendingPathComponent("idle.py"), atomically: true, encoding: .utf8)
+        try box.run(["/bin/cp", box.work.appendingPathComponent("idle.py").path, "/tmp/idle.py"])
+        try box.run(["/bin/sh", "-c", "setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 /tmp/idle.py > /tmp/idle.log 2>&1 &"])
+        let held = try box.wait(seconds: 60) { try box.run(["/bin/cat", "/tmp/idle.log"]).stdout.contains("open 1100") }
+        let idleLog = try box.run(["/bin/cat", "/tmp/idle.log"]).stdout
+        #expect(held, "\(idleLog)")
+        try box.run(["/bin/sh", "-c", "printf '1\\tZoë Martin-Lefèvre\\n2\\tAda\\n3\\tGrace\\n4\\tLin\\n' > /etc/nameindexd/users.tsv"])
+        #expect(try box.systemctl("reload", "nameindexd.service").status == 0)
+        #expect(try box.run([namectl, "get", "user", "4"]).stdout == "4\tLin\n")
         #expect(try box.wait(seconds: 10) {
-            try box.journal("-u", "nameindexd.service", "-o", "cat").stdout.contains("Wrote snapshot of generation 2")
+            try box.journal("-u", "nameindexd.service", "-o", "cat").stdout.contains("Wrote snapshot of generation 3")
         })
+        #expect(try box.property("NRestarts", of: "nameindexd.service") == "0")
+        #expect(try generationServed(box, namectl) == 3)
+        let resident = try box.run(["/bin/sh", "-c", "grep VmRSS /proc/\(mainPID)/status | tr -s ' ' | cut -d' ' -f2"]).stdout
+        let residentKiB = Int(resident.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(residentKiB > 0 && residentKiB < 256 * 1024, "VmRSS \(residentKiB) kB with 1,100 idle connections")
+        try box.run(["/usr/bin/pkill", "-f", "/tmp/idle.py"])
+
+        // Wait for the third generation's snapshot (above), then wedge the daemon: the watchdog
+        // restarts it, and it serves that snapshot at once.
         try box.run(["/bin/kill", "-STOP", mainPID])
         let restarted = try box.wait(seconds: 30) {
             try box.property("NRestarts", of: "nameindexd.service") != "0"
@@ -168,7 +198,7 @@ import Testing
         #expect(restarted, "the watchdog restarted the daemon")
         let journal = try box.journal("-u", "nameindexd.service", "-o", "cat").stdout
         #expect(journal.contains("Watchdog timeout"), "\(journal)")
-        #expect(journal.contains("Serving snapshot of generation 2"), "\(journal)")
+        #expect(journal.contains("Serving snapshot of generation 3"), "\(journal)")
         #expect(try box.property("MainPID", of: "nameindexd.service") != mainPID)
         #expect(try box.run([namectl, "get", "user", "3"]).stdout == "3\tGrace\n")
 

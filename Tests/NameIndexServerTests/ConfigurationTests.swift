@@ -404,3 +404,65 @@ let userSource = """
         #expect(Set(Configuration.Kind.allCases) == Set(configuration.sources.map(\.kind)))
     }
 }
+
+/// Control characters: TOML allows none but tab, LF and CR, and the parser underneath aborts
+/// on some of them (a fuzzing find, replayed from fuzz/corpus/config); refused first, with
+/// their line.
+@Suite struct ConfigurationControlCharacterTests {
+    @Test(arguments: [0x00, 0x01, 0x0E, 0x1F, 0x7F] as [UInt8])
+    func aControlCharacterIsASyntaxErrorWithItsLine(byte: UInt8) throws {
+        let text = "[daemon]\n# a comment\n[" + String(decoding: [byte], as: UTF8.self) + "daemon]\n"
+        let error = try #require(configurationError(text))
+        #expect(error.code == .syntax)
+        #expect(error.line == 3)
+        #expect(error.message.hasPrefix("invalid TOML: control character U+00"), "\(error.message)")
+    }
+
+    @Test func tabsAndCRLFAreFine() {
+        #expect(configurationError("[daemon]\r\n\tmax_connections = 5\t# tab\r\n") == nil)
+    }
+}
+
+/// Table headers the TOML parser would assume start with a key (fuzzing finds).
+@Suite struct ConfigurationTableHeaderTests {
+    @Test(arguments: ["[ = \"x\"]\n", "[.a]\n", "[[ =]]\n", "[ #]\n", "\n  [,]\n"])
+    func aHeaderWithoutAKeyIsASyntaxError(text: String) throws {
+        let error = try #require(configurationError("[daemon]\n" + text))
+        #expect(error.code == .syntax)
+        #expect(error.message == "invalid TOML: a table header must start with a key", "\(error.message)")
+    }
+
+    @Test(arguments: [
+        ("reload_interval = [1 }\n", "'}' does not close the bracket opened before it"),
+        ("reload_interval = [[1]]]\n", "']' does not close the bracket opened before it"),
+        ("reload_interval = ]\n", "a key needs a value after '='"),
+        ("reload_interval = { a = }\n", "a key needs a value after '='"),
+        ("reload_interval =\n", "a key needs a value after '='"),
+    ])
+    func bracketsThatDoNotMatchAndMissingValuesAreSyntaxErrors(text: String, message: String) throws {
+        let error = try #require(configurationError("[daemon]\n" + text))
+        #expect(error.code == .syntax && error.line == 2)
+        #expect(error.message == "invalid TOML: " + message, "\(error.message)")
+    }
+
+    /// Brackets that are values, strings or comments are not headers.
+    @Test func arraysStringsAndCommentsAreNotHeaders() {
+        let text = #"""
+            [daemon]
+            # [ = comment
+            control_group = "[ = x"
+
+            [[source]]
+            name = "a"
+            namespace = "user"
+            kind = "command"
+            command = [
+              "sh", '-c',
+              """
+            [ = not a header
+            """,
+            ]
+            """#
+        #expect(configurationError(text)?.message.contains("table header") != true, "\(String(describing: configurationError(text)))")
+    }
+}
