@@ -14,12 +14,17 @@ import CNameIndexShims
 /// the repeats are counted in ``KeyTable/duplicates``.
 ///
 /// The arena is reserved address space (``LargeMemory/reserve(_:)``, 4 GiB,
-/// the most 32-bit offsets can address): it never moves, pages are committed
-/// only as rows are written, and the unused rest is returned at the end.
+/// the most 32-bit offsets can address, inaccessible and uncharged): it never
+/// moves, a growing prefix of it is committed as rows are written (charged
+/// then, so a memory limit is an error of this source, not a crash), and the
+/// unused rest is returned at the end.
 public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task at a time, handed over whole
     private var arena: UnsafeMutableRawPointer?
     private var arenaCount = 0
+    /// Bytes of the arena committed (usable).
     private var arenaCapacity = 0
+    /// Bytes of address space reserved for the arena.
+    private var arenaReserved = 0
     private var allIntegers = true
     private var built = false
 
@@ -29,7 +34,7 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
     public init() {}
 
     deinit {
-        if !built { LargeMemory.free(arena, arenaCapacity) }
+        if !built { LargeMemory.free(arena, arenaReserved) }
     }
 
     /// Adds every row of `batch`.
@@ -72,9 +77,10 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
         arenaCount += other.arenaCount
         rowCount += other.rowCount
         allIntegers = allIntegers && other.allIntegers
-        LargeMemory.free(other.arena, other.arenaCapacity)
+        LargeMemory.free(other.arena, other.arenaReserved)
         other.arena = nil
         other.arenaCapacity = 0
+        other.arenaReserved = 0
         other.built = true
     }
 
@@ -87,23 +93,40 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
         }
     }
 
-    /// Finishes the table. The builder may not be used afterwards.
+    /// Finishes the table, for tests and small inputs: traps where ``finish()`` throws.
     public func build() -> KeyTable {
+        do {
+            return try finish()
+        } catch {
+            fatalError("\(error)")
+        }
+    }
+
+    /// Finishes the table. The builder may not be used afterwards.
+    ///
+    /// - Throws: ``KeyTableError`` when memory for the buckets cannot be had; the builder's
+    ///   memory is given back.
+    public func finish() throws -> KeyTable {
         precondition(!built, "KeyTableBuilder.build() called twice")
+        let bucketCount = max(1, (rowCount * 10 + 107) / 108)  // about 10.8 entries per 12-slot bucket
+        guard let buckets = LargeMemory.allocate(bucketCount * KeyTable.bucketBytes) else {
+            throw KeyTableError(
+                message: "out of memory: cannot get \(bucketCount * KeyTable.bucketBytes) bytes for the table of \(rowCount) rows")
+        }
         built = true
         let kind: KeyTable.KeyKind = allIntegers && rowCount > 0 ? .integer : .text
         if kind == .integer { rewriteKeysAsIntegers() }
-        let bucketCount = max(1, (rowCount * 10 + 107) / 108)  // about 10.8 entries per 12-slot bucket
-        guard let buckets = LargeMemory.allocate(bucketCount * KeyTable.bucketBytes) else {
-            fatalError("out of memory allocating \(bucketCount) buckets")
-        }
         let storedArena: UnsafeMutableRawPointer
         if let arena {
             // Give back the reserved address space beyond what was written.
-            LargeMemory.shrink(arena, from: arenaCapacity, to: arenaCount)
+            LargeMemory.shrink(arena, from: arenaReserved, to: arenaCount)
             storedArena = arena
         } else {
-            storedArena = LargeMemory.allocate(1)!
+            guard let one = LargeMemory.allocate(1) else {
+                LargeMemory.free(buckets, bucketCount * KeyTable.bucketBytes)
+                throw KeyTableError(message: "out of memory: cannot get a page for an empty table")
+            }
+            storedArena = one
         }
         arena = nil
         var header = TableHeader(
@@ -253,12 +276,32 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
         // The arena never moves: its whole possible extent is reserved (not committed)
         // on first use, aligned for huge pages, and pages are committed as rows are written.
         if arena == nil {
-            guard let reserved = LargeMemory.reserve(KeyTable.maximumArenaBytes) else {
-                fatalError("cannot reserve address space for a key table arena")
+            // 4 GiB when the address space allows (RLIMIT_AS may not): else the largest of
+            // 1 GiB, 256 MiB, 64 MiB that it does, and the table is bounded by that.
+            var size = KeyTable.maximumArenaBytes
+            var reserved = LargeMemory.reserve(size)
+            while reserved == nil && size > 64 << 20 && size / 4 >= needed {
+                size /= 4
+                reserved = LargeMemory.reserve(size)
+            }
+            guard let reserved else {
+                throw KeyTableError(message: "out of memory: cannot reserve address space for a table (\(size) bytes, uncharged; RLIMIT_AS?)")
             }
             arena = reserved
-            arenaCapacity = KeyTable.maximumArenaBytes
+            arenaReserved = size
         }
+        guard needed <= arenaReserved else {
+            throw KeyTableError(
+                message: "out of memory: the table needs more than the \(arenaReserved) bytes of address space it could reserve (RLIMIT_AS)")
+        }
+        // Commit ahead by a quarter of what is committed (at least 2 MiB), so that the
+        // syscalls stay few; charged now, so a limit is met here.
+        let target = min(arenaReserved, max(needed, arenaCapacity + max(LargeMemory.hugePageSize, arenaCapacity / 4)))
+        guard LargeMemory.commit(arena!, from: arenaCapacity, to: target) else {
+            throw KeyTableError(
+                message: "out of memory: cannot grow the table past \(arenaCapacity) bytes (\(String(cString: strerror(errno))); a memory limit such as MemoryMax= or vm.overcommit_memory=2)")
+        }
+        arenaCapacity = LargeMemory.rounded(target) > arenaReserved ? arenaReserved : LargeMemory.rounded(target)
     }
 }
 

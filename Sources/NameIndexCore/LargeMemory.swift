@@ -31,15 +31,31 @@ enum LargeMemory {
         return aligned
     }
 
-    /// Reserves `bytes` of address space aligned to 2 MiB, with no memory
-    /// committed until it is touched; for an arena that grows in place.
+    /// Reserves `bytes` of address space aligned to 2 MiB, inaccessible (`PROT_NONE`) until
+    /// ``commit(_:from:to:)`` makes a prefix of it usable; for an arena that grows in place.
+    ///
+    /// An inaccessible private mapping is not charged against the commit limit, so reserving
+    /// 4 GiB works under `vm.overcommit_memory=2` too; each commit is charged when it is
+    /// made, and fails then (an error, not a crash on first touch) when memory is short.
     static func reserve(_ bytes: Int) -> UnsafeMutableRawPointer? {
         let size = rounded(bytes)
-        guard let raw = map(size + hugePageSize, flags: MAP_NORESERVE) else { return nil }
-        let aligned = alignUp(raw)
-        trim(raw, aligned: aligned, size: size, total: size + hugePageSize)
-        adviseHugePages(aligned, size)
+        guard let pointer = mmap(nil, size + hugePageSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+            pointer != MAP_FAILED
+        else { return nil }
+        let aligned = alignUp(pointer)
+        trim(pointer, aligned: aligned, size: size, total: size + hugePageSize)
         return aligned
+    }
+
+    /// Makes bytes `old..<new` of a block from ``reserve(_:)`` readable and writable (rounded
+    /// to pages); false when the kernel refuses to charge them.
+    static func commit(_ pointer: UnsafeMutableRawPointer, from old: Int, to new: Int) -> Bool {
+        let start = old == 0 ? 0 : rounded(old)
+        let end = rounded(new)
+        guard end > start else { return true }
+        guard mprotect(pointer + start, end - start, PROT_READ | PROT_WRITE) == 0 else { return false }
+        adviseHugePages(pointer + start, end - start)
+        return true
     }
 
     /// Returns the pages of a block from `allocate` or `reserve` beyond `keep` bytes.

@@ -139,7 +139,7 @@ struct FetchRunner: Sendable {
                 skipped += partSkipped
                 if let merged { try merged.absorb(builder) } else { merged = builder }
             }
-            outcome.table = merged?.build()
+            outcome.table = try merged?.finish()
             outcome.skipped = skipped
         } catch let failure as PartitionFailure {
             outcome.error = failure.message

@@ -30,6 +30,8 @@ struct ReloadService: Service {
     /// two generations): never the cooperative pool that serves the sockets and the
     /// watchdog probe, which a multi-GB write on one core would otherwise starve.
     var blockingPool: NIOThreadPool = .singleton
+    /// Whether a reload fits in the cgroup's memory beside the serving generation.
+    var memoryBudget = MemoryBudget()
     /// The configuration's ``Configuration/sourceFingerprint``.
     var fingerprint: UInt64 = 0
     /// Whether to fetch at once after starting from a snapshot.
@@ -191,6 +193,18 @@ struct ReloadService: Service {
     private func load(sources: Set<String>?) async {
         await coordinator.loadStarted(sources: sources)
         let previous = store.current
+        if let previous, let refusal = memoryBudget.refusal(servingBytes: previous.memoryBytes) {
+            // Starting would risk the OOM killer ending the serving generation with the new one.
+            let fetched = sources ?? coordinator.allSources
+            let outcomes = loader.plans.map {
+                SourceOutcome(source: $0.source.name, error: fetched.contains($0.source.name) ? refusal : nil, fetched: fetched.contains($0.source.name))
+            }
+            let reason = "Not reloading: \(refusal); generation \(previous.generation) keeps serving"
+            await coordinator.loadAborted(outcomes: outcomes, reason: reason, generation: previous.generation, at: clock.now())
+            logger.error("\(reason).", metadata: ["generation": "\(previous.generation)"])
+            notifier.notify(.ready, .status(Self.summary(index: previous, failed: outcomes.filter { $0.error != nil }.count)))
+            return
+        }
         let generation = (previous?.generation ?? 0) + 1
         if previous == nil { notifier.notify(.status("Loading…")) }
         let started = ContinuousClock.now

@@ -7,7 +7,7 @@ import NameIndexProtocol
 import Testing
 
 /// Raw Unix-socket access, to act as a broken or hostile client.
-final class RawSocket {
+final class RawSocket: @unchecked Sendable {  // one fd, used by one test at a time
     let fd: Int32
 
     init(path: String) throws {
@@ -222,8 +222,10 @@ final class RawSocket {
         let daemon = try DaemonHarness(configuration: Fixture.configuration, files: files)
         try await daemon.start()
         let status = try await daemon.client.status()
-        #expect(status.state == .serving)
-        #expect(status.sources.map(\.state) == [.loaded, .failed, .loaded])
+        // On a slow machine the failed source's retry (15–30 s later) may already be running.
+        #expect(status.state == .serving || status.state == .reloading)
+        #expect(status.sources[0].state == .loaded && status.sources[2].state == .loaded)
+        #expect(status.sources[1].state == .failed || status.sources[1].state == .failedAndReloading, "\(status.sources[1].state)")
         #expect(status.sources[1].lastError?.contains("contractors.tsv") == true)
         #expect(try daemon.namectl(["get", "user", "42"]).stdout == "42\tZoë Martin\n")
         #expect(daemon.log.contains("Failed to fetch source 'contractors'"))

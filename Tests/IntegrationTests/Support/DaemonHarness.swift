@@ -137,7 +137,7 @@ final class DaemonHarness {
     }
 
     func waitUntilLoaded() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 Issue.record("nameindexd exited with \(process.terminationStatus) before serving:\n\(self.log)")
@@ -148,7 +148,7 @@ final class DaemonHarness {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("nameindexd did not start serving within 20 s:\n\(log)")
+        Issue.record("nameindexd did not start serving within 60 s:\n\(log)")
         throw HarnessError.daemonDidNotStart
     }
 
