@@ -36,6 +36,7 @@ let package = Package(
             name: "NameIndexSources",
             dependencies: [
                 "NameIndexCore", "CSQLite",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -34,22 +34,31 @@ public final class VarlinkConnection {
     public static func withConnection<R>(
         socketPath: String, _ body: (VarlinkConnection) async throws -> R
     ) async throws -> R {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.allowRemoteHalfClosure, value: true)
-                .connect(unixDomainSocketPath: socketPath) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(VarlinkFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        var connected: NIOAsyncChannel<ByteBuffer, ByteBuffer>?
+        // EAGAIN on a Unix socket's connect means its listen queue is full for the moment (a
+        // flood of connections the daemon has not accepted yet): try again, for up to ~5 s.
+        var attempt = 0
+        while connected == nil {
+            do {
+                connected = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .channelOption(.allowRemoteHalfClosure, value: true)
+                    .connect(unixDomainSocketPath: socketPath) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(VarlinkFrameDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        }
                     }
-                }
-        } catch {
-            throw NameIndexClientError(
-                code: .connectFailed,
-                message: "Failed to connect to nameindexd at \(socketPath): \(Self.reason(error)) (is nameindexd running?)")
+            } catch let error as IOError where error.errnoCode == EAGAIN && attempt < 50 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                throw NameIndexClientError(
+                    code: .connectFailed,
+                    message: "Failed to connect to nameindexd at \(socketPath): \(Self.reason(error)) (is nameindexd running?)")
+            }
         }
+        let channel = connected!
         return try await channel.executeThenClose { inbound, outbound in
             let connection = VarlinkConnection(
                 inbound: inbound, outbound: outbound, allocator: channel.channel.allocator, socketPath: socketPath)

@@ -58,7 +58,9 @@ struct ControlServer: Service {
             }
         }
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 1024)
+            // Accept many connections per wake-up, so a flood drains the listen queue quickly.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         if let adoptedDescriptor {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOPosix
 import NameIndexCore
 
 /// Rows from a TSV, CSV or NDJSON file on the local disk (`kind = "file"`).
@@ -127,9 +128,15 @@ public struct FileSource: Source {
             while to.map({ offset < $0 }) ?? true {
                 try Task.checkCancellation()
                 let want = to.map { min(chunkSize, $0 - offset) } ?? chunkSize
-                let got = pread(fd, buffer.baseAddress, want, off_t(offset))
+                // On the blocking pool: a read from a slow disk or a network file system must
+                // not hold a thread of the cooperative pool, which serves the sockets.
+                let target = ReadTarget(buffer: buffer)
+                let at = off_t(offset)
+                let (got, code) = try await NIOThreadPool.singleton.runIfActive {
+                    let got = pread(fd, target.buffer.baseAddress, want, at)
+                    return (got, got < 0 ? errno : 0)
+                }
                 if got < 0 {
-                    let code = errno
                     if code == EINTR { continue }
                     throw SourceError(code: .io, message: "Failed to read '\(file)': \(String(cString: strerror(code)))")
                 }
@@ -171,4 +178,9 @@ public struct FileSource: Source {
             position += got
         }
     }
+}
+
+/// The read buffer, handed to the blocking pool for one `pread` while the fetch awaits it.
+private struct ReadTarget: @unchecked Sendable {
+    let buffer: UnsafeMutableRawBufferPointer
 }

@@ -1,4 +1,5 @@
 import CSQLite
+import NIOPosix
 import NameIndexCore
 
 /// Rows from a query on an SQLite database file (`kind = "sqlite"`).
@@ -146,37 +147,70 @@ public struct SQLiteSource: Source {
         }
     }
 
+    /// Steps through `sql` a batch at a time, each batch on the blocking thread pool: a step
+    /// can take long (the first row of a sort, a lock held by a writer for up to the busy
+    /// timeout), and the cooperative pool serves the sockets and the watchdog probe.
+    /// Cancelling interrupts the step in progress (`sqlite3_interrupt`).
     private func fetch(_ sql: String, deliver: (RowBatch) async throws -> Void) async throws {
-        let db = try Database(path: path)
-        let statement = try db.prepare(sql)
-        defer { sqlite3_finalize(statement) }
-        guard sqlite3_column_count(statement) >= 2 else {
-            throw SourceError(code: .invalidConfiguration, message: "The query of '\(path)' must return two columns: the key, then the name")
-        }
-        var batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
-        var scratch = [UInt8](repeating: 0, count: 24)
+        let pool = NIOThreadPool.singleton
+        let path = self.path
+        let cursor = try await pool.runIfActive { try Cursor(path: path, sql: sql) }
+        let batchRows = self.batchRows
         while true {
-            let step = sqlite3_step(statement)
-            if step == SQLITE_DONE { break }
-            guard step == SQLITE_ROW else {
-                throw SourceError(code: .io, message: "Failed to read from '\(path)': \(db.message(step))")
+            try Task.checkCancellation()
+            let (batch, done) = try await withTaskCancellationHandler {
+                try await pool.runIfActive { try cursor.next(batchRows) }
+            } onCancel: {
+                cursor.interrupt()
             }
-            scratch.withUnsafeMutableBytes { scratch in
-                let key = Self.column(statement, 0, scratch: scratch)
-                let name = Self.column(statement, 1, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
-                batch.appendIfValid(key: key, name: name)
-            }
-            if batch.count + batch.skipped.total >= batchRows {
-                try Task.checkCancellation()
-                try await deliver(batch)
-                batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
+            if !batch.isEmpty { try await deliver(batch) }
+            if done { break }
+        }
+    }
+
+    /// A prepared statement being stepped through; used by one thread at a time (the
+    /// connection is opened `NOMUTEX`, which SQLite allows across threads when not at once).
+    final class Cursor: @unchecked Sendable {
+        let db: Database
+        let statement: OpaquePointer
+        private var scratch = [UInt8](repeating: 0, count: 24)
+
+        init(path: String, sql: String) throws {
+            db = try Database(path: path)
+            statement = try db.prepare(sql)
+            // Thrown with every property set, so deinit still runs and finalizes the statement.
+            guard sqlite3_column_count(statement) >= 2 else {
+                throw SourceError(code: .invalidConfiguration, message: "The query of '\(path)' must return two columns: the key, then the name")
             }
         }
-        if !batch.isEmpty { try await deliver(batch) }
+
+        deinit { sqlite3_finalize(statement) }
+
+        /// Stops the step in progress, from any thread.
+        func interrupt() { sqlite3_interrupt(db.handle) }
+
+        /// Up to `rows` rows (and their skips); whether the query is done.
+        func next(_ rows: Int) throws -> (RowBatch, Bool) {
+            var batch = RowBatch(reservingBytes: rows * 40, rows: rows)
+            while batch.count + batch.skipped.total < rows {
+                let step = sqlite3_step(statement)
+                if step == SQLITE_DONE { return (batch, true) }
+                guard step == SQLITE_ROW else {
+                    if step == SQLITE_INTERRUPT { throw CancellationError() }
+                    throw SourceError(code: .io, message: "Failed to read from '\(db.path)': \(db.message(step))")
+                }
+                scratch.withUnsafeMutableBytes { scratch in
+                    let key = SQLiteSource.column(statement, 0, scratch: scratch)
+                    let name = SQLiteSource.column(statement, 1, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+                    batch.appendIfValid(key: key, name: name)
+                }
+            }
+            return (batch, false)
+        }
     }
 
     /// A column's bytes, valid until the next step: integers are written into `scratch` as text.
-    private static func column(_ statement: OpaquePointer, _ index: Int32, scratch: UnsafeMutableRawBufferPointer)
+    static func column(_ statement: OpaquePointer, _ index: Int32, scratch: UnsafeMutableRawBufferPointer)
         -> UnsafeRawBufferPointer
     {
         switch sqlite3_column_type(statement, index) {

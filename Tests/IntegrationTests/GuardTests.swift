@@ -46,8 +46,10 @@ import Testing
         #expect(status.stdout.contains("stale"))
         #expect(status.stdout.contains("max_shrink = 20%"))
         let reply = try await daemon.client.status()
-        #expect(reply.generation == 2)
-        #expect(reply.sources[0].state == .stale)
+        // On a slow machine the failed source's retry (15–30 s later) may have run, or be
+        // running: it fails the same way and the old rows still serve.
+        #expect(reply.generation >= 2)
+        #expect(reply.sources[0].state == .stale || reply.sources[0].state == .failedAndReloading, "\(reply.sources[0].state)")
         #expect(reply.sources[0].rows == 100)
         try await daemon.stop()
     }

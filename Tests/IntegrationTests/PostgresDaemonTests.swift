@@ -106,7 +106,7 @@ import Testing
         #expect(reload.stderr.contains("not permitted to log in"), "\(reload.stderr)")
         #expect(try daemon.namectl(["get", "user", "42"]).stdout == "42\tname 42\n")
         let after = try await daemon.client.status().sources[0]
-        #expect(after.state == .stale)
+        #expect(after.state == .stale || after.state == .failedAndReloading)  // its retry may already run
         #expect(after.rows == 100)
         #expect(after.lastSuccessUSec == loadedAt)
         #expect(after.lastError?.contains("cannot connect") == true)

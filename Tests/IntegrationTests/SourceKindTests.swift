@@ -48,7 +48,8 @@ import Testing
             files: ["people.csv": "key,name\n1,a\n"])
         try await daemon.start()
         let status = try await daemon.client.status()
-        #expect(status.sources[0].state == .failed)
+        // (.failedAndReloading: its retry, 15–30 s later, already runs on a slow machine)
+        #expect(status.sources[0].state == .failed || status.sources[0].state == .failedAndReloading)
         #expect(status.sources[0].lastError?.contains("column 'id' is not in the header (key, name)") == true)
         try await daemon.stop()
     }
@@ -154,7 +155,7 @@ import Testing
         try await daemon.start()
         #expect(try daemon.namectl(["get", "user", "42"]).stdout == "42\tZoë Martin\n")
         let status = try await daemon.client.status()
-        #expect(status.sources[1].state == .failed)
+        #expect(status.sources[1].state == .failed || status.sources[1].state == .failedAndReloading)
         #expect(status.sources[1].lastError == "timed out after 500ms (timeout)")
         try await daemon.stop()
     }

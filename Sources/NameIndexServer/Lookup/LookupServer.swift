@@ -39,6 +39,7 @@ struct LookupServer: Service {
         let logger = self.logger
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             // Replies beyond 256 KiB unread by the client make the channel unwritable: reading stops.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
