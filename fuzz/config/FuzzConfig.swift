@@ -1,3 +1,6 @@
+// The targets reach internal API with @testable import, which only a debug build allows
+// (scripts/fuzz builds debug with the sanitizer); a release build gets a stub that says so.
+#if DEBUG
 import Foundation
 import FuzzSupport
 import NameIndexServer
@@ -25,5 +28,15 @@ public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 #else
 @main struct Replay {
     static func main() { exit(replay(Array(CommandLine.arguments.dropFirst()), fuzzOne)) }
+}
+#endif
+#else
+import Foundation
+
+@main struct ReleaseStub {
+    static func main() {
+        FileHandle.standardError.write(Data("fuzz targets are built in debug mode: scripts/fuzz, or swift build\n".utf8))
+        exit(2)
+    }
 }
 #endif
