@@ -112,3 +112,15 @@ enum TOMLPrecheck {
         }
     }
 }
+
+extension ConfigurationLoader {
+    /// What the TOML parser underneath would assume rather than check (``TOMLPrecheck``),
+    /// refused first with the line it is on.
+    static func precheck(_ text: String, file: String) throws {
+        do {
+            try TOMLPrecheck.check(text)
+        } catch {
+            throw ConfigurationError(code: .syntax, file: file, line: error.line, message: "invalid TOML: \(error.message)")
+        }
+    }
+}

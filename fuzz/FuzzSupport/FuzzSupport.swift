@@ -33,3 +33,20 @@ public func fuzzCheck(_ condition: Bool, _ message: @autoclosure () -> String) {
         fatalError(message())
     }
 }
+
+/// libFuzzer's input as a buffer, handed to a target's `fuzzOne`; 0, as libFuzzer expects.
+public func fuzzInput(_ data: UnsafePointer<UInt8>, _ size: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> Int32 {
+    body(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+/// The replay program's main: the command line's files and directories through `body`.
+public func replayMain(_ body: (UnsafeRawBufferPointer) -> Void) -> Never {
+    exit(replay(Array(CommandLine.arguments.dropFirst()), body))
+}
+
+/// A release build's stand-in for a target (its @testable imports need a debug build).
+public func releaseStub() -> Never {
+    FileHandle.standardError.write(Data("fuzz targets are built in debug mode: scripts/fuzz, or swift build\n".utf8))
+    exit(2)
+}

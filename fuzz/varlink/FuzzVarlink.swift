@@ -42,22 +42,12 @@ func fuzzOne(_ data: UnsafeRawBufferPointer) {
 
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
+public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 { fuzzInput(data, size, fuzzOne) }
 #else
-@main struct Replay {
-    static func main() { exit(replay(Array(CommandLine.arguments.dropFirst()), fuzzOne)) }
-}
+@main struct Replay { static func main() { replayMain(fuzzOne) } }
 #endif
 #else
-import Foundation
+import FuzzSupport
 
-@main struct ReleaseStub {
-    static func main() {
-        FileHandle.standardError.write(Data("fuzz targets are built in debug mode: scripts/fuzz, or swift build\n".utf8))
-        exit(2)
-    }
-}
+@main struct ReleaseStub { static func main() { releaseStub() } }
 #endif

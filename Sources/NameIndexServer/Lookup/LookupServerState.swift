@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import NameIndexCore
+import NameIndexProtocol
+import Synchronization
+
+/// What the lookup server knows about itself, for `INFO`, `HELLO` and `CLIENT ID`.
+final class LookupServerState: Sendable {
+    enum Timeout { case request, idle }
+
+    let counters: LookupCounters
+    let startedAt = ContinuousClock.now
+    let maximumConnections: Int
+    private let connections = Atomic<Int>(0)
+    private let nextID = Atomic<Int>(1)
+    private let requestTimeouts = Atomic<Int>(0)
+    private let idleTimeouts = Atomic<Int>(0)
+    private let logger: Logger?
+    private let timeoutLog = LogRateLimit()
+
+    init(counters: LookupCounters, maximumConnections: Int, logger: Logger? = nil) {
+        self.counters = counters
+        self.maximumConnections = maximumConnections
+        self.logger = logger
+    }
+
+    /// Counts a connection closed for a timeout, and says so (at most every 10 s).
+    func noteTimeout(_ kind: Timeout) {
+        switch kind {
+        case .request: requestTimeouts.add(1, ordering: .relaxed)
+        case .idle: idleTimeouts.add(1, ordering: .relaxed)
+        }
+        guard let logger else { return }
+        timeoutLog.log { suppressed in
+            let what = kind == .request ? "a request begun was not completed within request_timeout" : "idle for lookup_idle_timeout"
+            logger.notice("Closing a lookup connection: \(what)\(suppressed > 0 ? " (and \(suppressed) more since the last message)" : "").")
+        }
+    }
+
+    /// Connections closed for a half-sent request, and for being idle.
+    var timeouts: (request: Int, idle: Int) {
+        (requestTimeouts.load(ordering: .relaxed), idleTimeouts.load(ordering: .relaxed))
+    }
+
+    /// Takes a connection slot; false when `maximumConnections` are open.
+    func open() -> Bool {
+        let now = connections.add(1, ordering: .relaxed).newValue
+        if now > maximumConnections {
+            connections.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func close() { connections.subtract(1, ordering: .relaxed) }
+
+    var connectionCount: Int { connections.load(ordering: .relaxed) }
+
+    func newClientID() -> Int { nextID.add(1, ordering: .relaxed).oldValue }
+}
