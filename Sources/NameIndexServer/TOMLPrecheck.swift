@@ -10,7 +10,9 @@
 ///   `=` followed by no value (`a = ]`, `{ a = }`).
 ///
 /// The scan knows strings (basic, literal, multi-line), comments and the brackets of values,
-/// so a `[` that starts an array element on its own line is not taken for a header.
+/// so a `[` that starts an array element on its own line is not taken for a header. A UTF-8
+/// byte-order mark at the start is skipped, as the parser skips it, so the first line is a
+/// line start (`\u{FEFF}[$]` was a crash).
 enum TOMLPrecheck {
     struct Problem: Error {
         let line: Int
@@ -19,7 +21,7 @@ enum TOMLPrecheck {
 
     static func check(_ text: String) throws(Problem) {
         let bytes = Array(text.utf8)
-        var i = 0
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var line = 1
         var atLineStart = true
         var open: [UInt8] = []  // the brackets of the value being read

@@ -432,6 +432,15 @@ let userSource = """
         #expect(error.message == "invalid TOML: a table header must start with a key", "\(error.message)")
     }
 
+    /// A byte-order mark does not hide the first line's header from the check (the parser
+    /// skips the mark, so the line still starts with `[`).
+    @Test func aHeaderWithoutAKeyAfterAByteOrderMarkIsASyntaxError() throws {
+        let error = try #require(configurationError("\u{FEFF}[$a]\n"))
+        #expect(error.code == .syntax && error.line == 1)
+        #expect(error.message == "invalid TOML: a table header must start with a key", "\(error.message)")
+        #expect(configurationError("\u{FEFF}[daemon]\n") == nil)
+    }
+
     @Test(arguments: [
         ("reload_interval = [1 }\n", "'}' does not close the bracket opened before it"),
         ("reload_interval = [[1]]]\n", "']' does not close the bracket opened before it"),
