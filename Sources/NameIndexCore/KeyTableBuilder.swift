@@ -13,6 +13,13 @@ import CNameIndexShims
 /// for the final count and fills them. A key that repeats keeps its first row;
 /// the repeats are counted in ``KeyTable/duplicates``.
 ///
+/// Repeats do not fill memory: a ``DistinctEstimate`` counts the distinct keys as rows
+/// arrive, and each time the arena has doubled (from 64 MiB) while a fifth or more of its
+/// rows look like repeats, the arena is compacted in place: the first row of each key is
+/// kept, the rest dropped and counted, and the freed pages given back. So the arena stays
+/// within about twice the distinct rows' bytes, and the buckets are sized by distinct keys
+/// (``finish()`` compacts first when repeats are that many).
+///
 /// The arena is reserved address space (``LargeMemory/reserve(_:)``, 4 GiB,
 /// the most 32-bit offsets can address, inaccessible and uncharged): it never
 /// moves, a growing prefix of it is committed as rows are written (charged
@@ -20,18 +27,35 @@ import CNameIndexShims
 /// unused rest is returned at the end.
 public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task at a time, handed over whole
     private var arena: UnsafeMutableRawPointer?
-    private var arenaCount = 0
+    /// Bytes of the arena written.
+    private(set) var arenaCount = 0
     /// Bytes of the arena committed (usable).
     private var arenaCapacity = 0
     /// Bytes of address space reserved for the arena.
     private var arenaReserved = 0
     private var allIntegers = true
     private var built = false
+    /// Entries in the arena: rows added, less the repeats compaction dropped.
+    private var entryCount = 0
+    /// Repeats dropped by compaction so far.
+    private var droppedRepeats = 0
+    private var distinct = DistinctEstimate()
+    /// The arena size at which to look for repeats next.
+    private var compactAt: Int
+    /// Compaction's first look; 64 MiB by default.
+    let compactionStart: Int
 
     /// Rows added so far (including ones whose key will turn out to repeat).
     public private(set) var rowCount = 0
 
-    public init() {}
+    public convenience init() { self.init(compactionStart: 64 << 20) }
+
+    /// A builder that looks for repeats first when its arena reaches `compactionStart` bytes
+    /// (tests use small values).
+    init(compactionStart: Int) {
+        self.compactionStart = compactionStart
+        self.compactAt = compactionStart
+    }
 
     deinit {
         if !built { LargeMemory.free(arena, arenaReserved) }
@@ -61,7 +85,10 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
         position += name.count
         arenaCount = position
         rowCount += 1
+        entryCount += 1
+        distinct.add(key: key)
         if allIntegers && CanonicalInteger.parse(key) == nil { allIntegers = false }
+        if arenaCount >= compactAt { try compactIfRepeating() }
     }
 
     /// Appends every row of `other`, after the rows already here; `other` may not be used afterwards.
@@ -76,12 +103,16 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
         (arena! + arenaCount).copyMemory(from: source, byteCount: other.arenaCount)
         arenaCount += other.arenaCount
         rowCount += other.rowCount
+        entryCount += other.entryCount
+        droppedRepeats += other.droppedRepeats
+        distinct.merge(other.distinct)
         allIntegers = allIntegers && other.allIntegers
         LargeMemory.free(other.arena, other.arenaReserved)
         other.arena = nil
         other.arenaCapacity = 0
         other.arenaReserved = 0
         other.built = true
+        if arenaCount >= compactAt { try compactIfRepeating() }
     }
 
     /// Adds one row given as strings; for tests and small inputs.
@@ -108,10 +139,11 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
     ///   memory is given back.
     public func finish() throws -> KeyTable {
         precondition(!built, "KeyTableBuilder.build() called twice")
-        let bucketCount = max(1, (rowCount * 10 + 107) / 108)  // about 10.8 entries per 12-slot bucket
+        if looksRepeating { try compact() }
+        let bucketCount = Self.bucketCount(for: entryCount)
         guard let buckets = LargeMemory.allocate(bucketCount * KeyTable.bucketBytes) else {
             throw KeyTableError(
-                message: "out of memory: cannot get \(bucketCount * KeyTable.bucketBytes) bytes for the table of \(rowCount) rows")
+                message: "out of memory: cannot get \(bucketCount * KeyTable.bucketBytes) bytes for the table of \(entryCount) rows")
         }
         built = true
         let kind: KeyTable.KeyKind = allIntegers && rowCount > 0 ? .integer : .text
@@ -132,8 +164,45 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
         var header = TableHeader(
             kind: kind, bucketCount: UInt64(bucketCount), arenaBytes: UInt64(arenaCount), count: 0, keyBytes: 0,
             nameBytes: 0, duplicates: 0)
-        fill(buckets: buckets, bucketCount: bucketCount, arena: storedArena, header: &header)
+        _ = fill(buckets: buckets, bucketCount: bucketCount, arena: storedArena, header: &header, compacting: false)
+        header.duplicates += UInt64(droppedRepeats)
         return KeyTable(header: header, buckets: buckets, arena: storedArena)
+    }
+
+    /// Buckets for `entries`: about 10.8 entries per 12-slot bucket.
+    static func bucketCount(for entries: Int) -> Int { max(1, (entries * 10 + 107) / 108) }
+
+    /// A fifth or more of the entries look like repeats (by the estimate, so the buckets
+    /// ``finish()`` sizes are for at most about 1.25 × the distinct keys).
+    private var looksRepeating: Bool {
+        Double(entryCount) >= 1.25 * distinct.estimate
+    }
+
+    /// Compacts when ``looksRepeating``, and looks again once the arena has doubled.
+    private func compactIfRepeating() throws {
+        if looksRepeating { try compact() }
+        compactAt = max(compactionStart, 2 * arenaCount)
+    }
+
+    /// Keeps the first row of each key in the arena, in order, and gives back the pages the
+    /// repeats took. Keys are compared as text (a canonical integer has one spelling).
+    private func compact() throws {
+        guard let arena else { return }
+        let bucketCount = Self.bucketCount(for: entryCount)
+        guard let buckets = LargeMemory.allocate(bucketCount * KeyTable.bucketBytes) else {
+            throw KeyTableError(
+                message: "out of memory: cannot get \(bucketCount * KeyTable.bucketBytes) bytes to drop the repeated keys of \(entryCount) rows")
+        }
+        defer { LargeMemory.free(buckets, bucketCount * KeyTable.bucketBytes) }
+        var header = TableHeader(kind: .text, bucketCount: UInt64(bucketCount), arenaBytes: 0, count: 0, keyBytes: 0, nameBytes: 0, duplicates: 0)
+        arenaCount = fill(buckets: buckets, bucketCount: bucketCount, arena: arena, header: &header, compacting: true)
+        droppedRepeats += Int(header.duplicates)
+        entryCount = Int(header.count)
+        let kept = LargeMemory.rounded(arenaCount)
+        if kept < arenaCapacity {
+            LargeMemory.decommit(arena, from: kept, to: arenaCapacity)
+            arenaCapacity = kept
+        }
     }
 
     /// Turns every `varint(length) digits` key into `varint(zigzag(value))`, in place.
@@ -157,116 +226,6 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
             write += nameTotal
         }
         arenaCount = write
-    }
-
-    /// Puts every arena entry into the buckets, in arena order (so the first row
-    /// of a repeated key wins), counting entries, bytes and repeats.
-    ///
-    /// Filling touches buckets in random order, one cache miss per row; the
-    /// entries are therefore hashed a few rows ahead and their buckets
-    /// prefetched, so those misses overlap. The order of insertion is unchanged.
-    private func fill(
-        buckets: UnsafeMutableRawPointer, bucketCount: Int, arena: UnsafeMutableRawPointer, header: inout TableHeader
-    ) {
-        let lookahead = 16
-        var totals = (count: UInt64(0), keyBytes: UInt64(0), nameBytes: UInt64(0), duplicates: UInt64(0))
-        let kind = header.kind
-        withUnsafeTemporaryAllocation(of: (offset: Int, hash: UInt64).self, capacity: lookahead) { ring in
-            var head = 0
-            var pending = 0
-            var scan = 0
-            while scan < arenaCount || pending > 0 {
-                if scan < arenaCount && pending < lookahead {
-                    let (hash, next) = Self.hashEntry(arena, at: scan, kind: kind)
-                    nameindex_prefetch(buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes)
-                    ring[(head + pending) % lookahead] = (scan, hash)
-                    pending += 1
-                    scan = next
-                    continue
-                }
-                let (offset, hash) = ring[head]
-                head = (head + 1) % lookahead
-                pending -= 1
-                insert(offset: offset, hash: hash, kind: kind, buckets: buckets, bucketCount: bucketCount, arena: arena, totals: &totals)
-            }
-        }
-        header.count = totals.count
-        header.keyBytes = totals.keyBytes
-        header.nameBytes = totals.nameBytes
-        header.duplicates = totals.duplicates
-    }
-
-    /// The hash of the entry at `offset` and the offset of the entry after it.
-    @inline(__always)
-    private static func hashEntry(_ arena: UnsafeMutableRawPointer, at offset: Int, kind: KeyTable.KeyKind) -> (UInt64, Int) {
-        var position = offset
-        let hash: UInt64
-        switch kind {
-        case .text:
-            let keyCount = Varint.read(arena, &position)
-            hash = NameHash.hash(UnsafeRawBufferPointer(start: arena + position, count: keyCount))
-            position += keyCount
-        case .integer:
-            hash = NameHash.hash(integer: Varint.readZigZag(arena, &position))
-        }
-        let nameCount = Varint.read(arena, &position)
-        return (hash, position + nameCount)
-    }
-
-    /// Places the entry at `offset` unless its key is already in the buckets.
-    @inline(__always)
-    private func insert(
-        offset: Int, hash: UInt64, kind: KeyTable.KeyKind, buckets: UnsafeMutableRawPointer, bucketCount: Int,
-        arena: UnsafeMutableRawPointer, totals: inout (count: UInt64, keyBytes: UInt64, nameBytes: UInt64, duplicates: UInt64)
-    ) {
-        var position = offset
-        let textLength: Int
-        let isRepeat: Bool
-        switch kind {
-        case .text:
-            let keyCount = Varint.read(arena, &position)
-            let key = arena + position
-            textLength = keyCount
-            position += keyCount
-            isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
-                var p = other
-                let c = Varint.read(arena, &p)
-                return c == keyCount && (c == 0 || memcmp(arena + p, key, c) == 0)
-            } != nil
-        case .integer:
-            let value = Varint.readZigZag(arena, &position)
-            textLength = CanonicalInteger.textLength(value)
-            isRepeat = KeyTable.probe(buckets: buckets, bucketCount: bucketCount, hash: hash) { other in
-                var p = other
-                return Varint.readZigZag(arena, &p) == value
-            } != nil
-        }
-        if isRepeat {
-            totals.duplicates += 1
-            return
-        }
-        let nameCount = Varint.read(arena, &position)
-        place(offset: offset, hash: hash, buckets: buckets, bucketCount: bucketCount)
-        totals.count += 1
-        totals.keyBytes += UInt64(textLength)
-        totals.nameBytes += UInt64(nameCount)
-    }
-
-    private func place(offset: Int, hash: UInt64, buckets: UnsafeMutableRawPointer, bucketCount: Int) {
-        var b = KeyTable.home(hash, bucketCount: bucketCount)
-        while true {
-            let bucket = buckets + b * KeyTable.bucketBytes
-            let used = Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self))
-            if used < KeyTable.slotsPerBucket {
-                bucket.storeBytes(of: KeyTable.tag(hash), toByteOffset: used, as: UInt8.self)
-                bucket.storeBytes(
-                    of: UInt32(offset).littleEndian, toByteOffset: KeyTable.offsetsOffset + used * 4, as: UInt32.self)
-                bucket.storeBytes(of: UInt8(used + 1), toByteOffset: KeyTable.usedOffset, as: UInt8.self)
-                return
-            }
-            b += 1
-            if b == bucketCount { b = 0 }
-        }
     }
 
     private func grow(to needed: Int) throws {

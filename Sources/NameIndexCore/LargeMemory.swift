@@ -58,6 +58,14 @@ enum LargeMemory {
         return true
     }
 
+    /// Makes bytes `old..<new` of a block from ``reserve(_:)`` inaccessible again (page
+    /// offsets): their contents are dropped and their charge given back, the address space
+    /// stays reserved for a later ``commit(_:from:to:)``.
+    static func decommit(_ pointer: UnsafeMutableRawPointer, from old: Int, to new: Int) {
+        guard new > old else { return }
+        _ = mmap(pointer + old, new - old, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0)
+    }
+
     /// Returns the pages of a block from `allocate` or `reserve` beyond `keep` bytes.
     static func shrink(_ pointer: UnsafeMutableRawPointer, from old: Int, to keep: Int) {
         let kept = rounded(keep)

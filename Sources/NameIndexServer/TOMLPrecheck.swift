@@ -8,6 +8,8 @@
 ///   quote nor a bare-key character (`[ = 1`, `[.a]`).
 /// - In a value, a `]` or `}` that does not close the bracket opened last (`[1 }`), and an
 ///   `=` followed by no value (`a = ]`, `{ a = }`).
+/// - A date, a space and one digit that ends the value (`a = 0407-02-00 7 #`): the parser
+///   reads on past the digit as if a time followed.
 ///
 /// The scan knows strings (basic, literal, multi-line), comments and the brackets of values,
 /// so a `[` that starts an array element on its own line is not taken for a header. A UTF-8
@@ -27,6 +29,30 @@ enum TOMLPrecheck {
         var open: [UInt8] = []  // the brackets of the value being read
         var valueDepth: Int { open.count }
         var inValue = false
+        func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        /// Ten characters (underscores aside, as the parser skips them) with `-` fifth and
+        /// eighth and none of `+ . :`, a space, one digit, then anything that cannot go on
+        /// with a time: the parser takes the ten for a date and reads on past the digit. Its
+        /// own test looks at more (which letters, digits only); this one refuses more, all of
+        /// it invalid TOML.
+        func dateThenLoneDigit(at start: Int) -> Bool {
+            var j = start
+            var count = 0
+            while j < bytes.count && count < 10 {
+                let c = bytes[j]
+                if [0x20, 0x09, 0x0A, 0x0D, 0x5D, 0x7D, 0x2C, 0x23].contains(c) { break }  // ends the value
+                j += 1
+                if c == 0x5F { continue }
+                if (c & 0xC0) == 0x80 { continue }  // a continuation byte: part of the character before
+                if [0x2B, 0x2E, 0x3A].contains(c) { return false }
+                if (count == 4 || count == 7) && c != 0x2D { return false }
+                count += 1
+            }
+            while j < bytes.count && (bytes[j] == 0x5F || (bytes[j] & 0xC0) == 0x80) { j += 1 }
+            guard count == 10, j + 2 < bytes.count, bytes[j] == 0x20, isDigit(bytes[j + 1]) else { return false }
+            let next = bytes[j + 2]
+            return !(isBare(next) || [0x2B, 0x2E, 0x3A].contains(next))  // a time goes on with digits, '.', ':' or '+'
+        }
         func isBare(_ b: UInt8) -> Bool {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
         }
@@ -105,6 +131,12 @@ enum TOMLPrecheck {
                     guard let last = open.popLast(), last == (b == 0x5D ? 0x5B : 0x7B) else {
                         throw Problem(line: line, message: "'\(b == 0x5D ? "]" : "}")' does not close the bracket opened before it")
                     }
+                }
+            case 0x30...0x39:
+                if inValue && (i == 0 || !(isBare(bytes[i - 1]) || [0x2B, 0x2E, 0x3A].contains(bytes[i - 1])))
+                    && dateThenLoneDigit(at: i)
+                {
+                    throw Problem(line: line, message: "a date followed by a space must go on with a time")
                 }
             default:
                 break

@@ -447,11 +447,22 @@ let userSource = """
         ("reload_interval = ]\n", "a key needs a value after '='"),
         ("reload_interval = { a = }\n", "a key needs a value after '='"),
         ("reload_interval =\n", "a key needs a value after '='"),
+        ("reload_interval = 0407-02-00 7 #\n", "a date followed by a space must go on with a time"),
+        ("reload_interval = [1979-05-27 0]\n", "a date followed by a space must go on with a time"),
+        ("reload_interval = 19_79-05-27_ 0,\n", "a date followed by a space must go on with a time"),
+        ("reload_interval = 0407-0\"-00 7 ?\n", "a date followed by a space must go on with a time"),
+        ("reload_interval = 0407-éé-00 7 ]\n", "a date followed by a space must go on with a time"),
     ])
     func bracketsThatDoNotMatchAndMissingValuesAreSyntaxErrors(text: String, message: String) throws {
         let error = try #require(configurationError("[daemon]\n" + text))
         #expect(error.code == .syntax && error.line == 2)
         #expect(error.message == "invalid TOML: " + message, "\(error.message)")
+    }
+
+    /// Dates and date-times the check leaves to the parser.
+    @Test(arguments: ["1979-05-27 07:32:00", "1979-05-27", "1979-05-27T07:32:00Z", "1979-05-27 07:32:00.5+01:00"])
+    func dateTimesAreNotRefusedByTheCheck(value: String) throws {
+        #expect(throws: Never.self) { try TOMLPrecheck.check("[daemon]\nwhen = \(value)\n") }
     }
 
     /// Brackets that are values, strings or comments are not headers.
