@@ -10,32 +10,40 @@ import Darwin
 ///
 /// ``KeyTableBuilder`` keeps one, so that rows whose keys repeat can be noticed while they
 /// stream in (and dropped before they fill memory) without holding anything per row.
-struct DistinctEstimate {
+final class DistinctEstimate: @unchecked Sendable {  // owned by one builder
     private static let indexBits = 12
     private static let registerCount = 1 << indexBits
-    private var registers = [UInt8](repeating: 0, count: DistinctEstimate.registerCount)
+    /// Registers written through a pointer: this runs for every row, and an array in a
+    /// class would cost a uniqueness and an exclusivity check each time.
+    private let registers = UnsafeMutablePointer<UInt8>.allocate(capacity: DistinctEstimate.registerCount)
+
+    init() { registers.initialize(repeating: 0, count: Self.registerCount) }
+
+    deinit { registers.deallocate() }
 
     /// Counts one key, by its bytes.
     @inline(__always)
-    mutating func add(key: UnsafeRawBufferPointer) { add(Self.hash(key)) }
+    func add(key: UnsafeRawBufferPointer) { add(Self.hash(key)) }
 
     /// A quick 64-bit hash of `bytes`, eight at a time: this runs for every row a source
     /// streams, so it is cheaper than ``NameHash`` (it is never stored, so it may change).
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return 0x9E37_79B9_7F4A_7C15 }
+        var h = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
         var position = 0
-        while position + 8 <= bytes.count {
-            h = (h ^ bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+        while position + 8 <= count {
+            h = (h ^ base.loadUnaligned(fromByteOffset: position, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
             position += 8
         }
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < bytes.count {
-            tail |= UInt64(bytes[position]) << shift
-            shift += 8
-            position += 1
+        if count >= 8 {
+            // The last eight bytes, overlapping the words already mixed.
+            tail = base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        } else {
+            for i in 0..<count { tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i * 8) }
         }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         return NameHash.finalize(h)
@@ -43,18 +51,16 @@ struct DistinctEstimate {
 
     /// Counts one key, given by its 64-bit hash.
     @inline(__always)
-    mutating func add(_ hash: UInt64) {
+    func add(_ hash: UInt64) {
         let index = Int(truncatingIfNeeded: hash >> UInt64(64 - Self.indexBits))
         // The rank of the rest: its leading zeros plus one (a set bit below them stops the count).
         let rest = (hash << UInt64(Self.indexBits)) | (1 << UInt64(Self.indexBits - 1))
         let rank = UInt8(truncatingIfNeeded: rest.leadingZeroBitCount + 1)
-        registers.withUnsafeMutableBufferPointer { r in
-            if r[index] < rank { r[index] = rank }
-        }
+        if registers[index] < rank { registers[index] = rank }
     }
 
     /// Adds what `other` counted (the estimate of the union).
-    mutating func merge(_ other: DistinctEstimate) {
+    func merge(_ other: DistinctEstimate) {
         for i in 0..<Self.registerCount where other.registers[i] > registers[i] {
             registers[i] = other.registers[i]
         }
@@ -65,7 +71,8 @@ struct DistinctEstimate {
         let m = Double(Self.registerCount)
         var sum = 0.0
         var zeros = 0
-        for r in registers {
+        for i in 0..<Self.registerCount {
+            let r = registers[i]
             sum += 1 / Double(UInt64(1) << UInt64(r))
             if r == 0 { zeros += 1 }
         }

@@ -39,7 +39,7 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
     private var entryCount = 0
     /// Repeats dropped by compaction so far.
     private var droppedRepeats = 0
-    private var distinct = DistinctEstimate()
+    private let distinct = DistinctEstimate()
     /// The arena size at which to look for repeats next.
     private var compactAt: Int
     /// Compaction's first look; 64 MiB by default.

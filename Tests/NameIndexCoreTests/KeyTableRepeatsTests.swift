@@ -80,7 +80,7 @@ import Testing
     /// The estimate the builder decides by is within a few percent.
     @Test(arguments: [10, 1_000, 100_000, 1_000_000])
     func theDistinctEstimateIsClose(count: Int) {
-        var estimate = DistinctEstimate()
+        let estimate = DistinctEstimate()
         for round in 0..<2 {
             for i in 0..<count {
                 var key = "id-\(i)"
