@@ -16,7 +16,7 @@ struct LookupServer: Service {
     static let redisVersion = "7.0.0"
     static let defaultMaximumConnections = 10_000
 
-    let socketPath: String
+    let socket: ListeningSocket
     let store: Store
     let counters: LookupCounters
     let eventLoopGroup: any EventLoopGroup
@@ -25,9 +25,6 @@ struct LookupServer: Service {
     var maximumRequestBytes = RESPRequestParser.defaultMaximumRequestBytes
     var maximumArguments = RESPRequestParser.defaultMaximumArguments
     var limits = LookupLimits()
-    var socketMode: mode_t = 0o666
-    /// A listening socket passed by systemd (`FileDescriptorName=lookup`); nil: bind `socketPath`.
-    var adoptedDescriptor: Int32?
 
     func run() async throws {
         let state = LookupServerState(counters: counters, maximumConnections: maximumConnections, logger: logger)
@@ -37,10 +34,7 @@ struct LookupServer: Service {
         let parser = RESPRequestParser(maximumRequestBytes: maximumRequestBytes, maximumArguments: maximumArguments)
         let store = self.store
         let logger = self.logger
-        let bootstrap = ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.maxMessagesPerRead, value: 64)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        let bootstrap = ListeningSocket.bootstrap(group: eventLoopGroup)
             // Replies beyond 256 KiB unread by the client make the channel unwritable: reading stops.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
             .childChannelInitializer { channel in
@@ -63,18 +57,12 @@ struct LookupServer: Service {
                         RESPConnectionHandler(store: store, server: state, parser: parser, limits: limits))
                 }
             }
-        let server: any Channel
-        if let adoptedDescriptor {
-            server = try await bootstrap.withBoundSocket(adoptedDescriptor).get()
-            logger.info("Listening on the lookup socket passed by systemd (\(socketPath); Redis protocol, read-only).")
-        } else {
-            try UnixSocketProbe.requireFree(socketPath)
-            server = try await bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
-            chmod(socketPath, socketMode)
-            logger.info("Listening on \(socketPath) (Redis protocol, read-only).")
+        let server: any Channel = try await socket.open(speaks: "Redis protocol, read-only", logger: logger) {
+            try await bootstrap.withBoundSocket($0).get()
+        } bind: {
+            try await bootstrap.bind(unixDomainSocketPath: $0, cleanupExistingSocketFile: true).get()
         }
-        let ownsFile = adoptedDescriptor == nil
-        defer { if ownsFile { unlink(socketPath) } }
+        defer { socket.removeFile() }
         try await withGracefulShutdownHandler {
             try await server.closeFuture.get()
         } onGracefulShutdown: {
@@ -85,32 +73,4 @@ struct LookupServer: Service {
         }
         connections.closeAll()
     }
-}
-
-/// The open lookup connections, to close them on shutdown.
-final class ConnectionSet: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    func insert(_ channel: any Channel) { channels.withLock { $0[ObjectIdentifier(channel)] = channel } }
-
-    func remove(_ channel: any Channel) { channels.withLock { $0[ObjectIdentifier(channel)] = nil } }
-
-    func closeAll() {
-        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
-    }
-}
-
-/// Says Redis's words for a full server once the connection is up, then closes it.
-final class RefusingHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    func channelActive(context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 48)
-        buffer.writeStaticString("-ERR max number of clients reached\r\n")
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }

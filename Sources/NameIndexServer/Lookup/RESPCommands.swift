@@ -7,24 +7,6 @@ import NameIndexCore
 import NameIndexProtocol
 import Synchronization
 
-/// One connection's settings.
-struct RESPSession {
-    var version: RESPReply.Version = .resp2
-    var name: String?
-    var libraryName: String?
-    var libraryVersion: String?
-    let id: Int
-}
-
-/// The namespace a connection named last, resolved once per generation: most clients ask
-/// one namespace over and over. It holds no reference into the index, so an idle
-/// connection never keeps an old generation's tables alive.
-struct NamespaceCache {
-    var generation: UInt64?
-    var name: [UInt8] = []
-    var slot = 0
-}
-
 /// Executes one request against one generation of the index, writing its reply.
 ///
 /// Read-only: hash reads on namespaces (`HGET user 42`), server and connection commands

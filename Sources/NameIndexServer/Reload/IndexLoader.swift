@@ -3,21 +3,6 @@ import NameIndexCore
 import NameIndexProtocol
 import NameIndexSources
 
-/// The result of fetching one source.
-struct SourceOutcome: Sendable {
-    let source: String
-    /// The freshly built table; nil when the fetch failed.
-    var table: KeyTable?
-    var skipped = SkipCounts()
-    /// Why the fetch failed, for people; nil on success.
-    var error: String?
-    var duration: Duration = .zero
-    /// False for a source this load did not fetch (a reload of other sources): its table carries over.
-    var fetched = true
-    /// The change check's value, read just before the fetch; nil without a check (or when it failed).
-    var checkValue: String?
-}
-
 /// Fetches every source concurrently and assembles the next ``Index``.
 ///
 /// Each source streams into its own ``KeyTableBuilder``; the tables are then

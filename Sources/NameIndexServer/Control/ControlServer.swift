@@ -16,16 +16,11 @@ import Synchronization
 /// stops accepting, lets calls in progress finish and send their replies,
 /// closes idle connections, and removes the socket file it created.
 struct ControlServer: Service {
-    let socketPath: String
+    let socket: ListeningSocket
     let handler: ControlRequestHandler
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     var maximumMessageSize = VarlinkFrameDecoder.defaultMaximumMessageSize
-    /// Mode of the socket file: anyone may connect; methods that change state check credentials.
-    var socketMode: mode_t = 0o666
-    /// A listening socket passed by systemd (socket activation, `FileDescriptorName=control`);
-    /// nil: bind `socketPath` ourselves. The socket unit owns an adopted socket's file.
-    var adoptedDescriptor: Int32?
     /// Connections open at once (`control_max_connections`).
     var limits = ControlConnectionLimits(maximum: 1024, privileged: [0, getuid()])
     /// A message begun must end within this (`request_timeout`).
@@ -57,24 +52,14 @@ struct ControlServer: Service {
                 return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(synchronouslyWrapping: channel)
             }
         }
-        let bootstrap = ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 1024)
-            // Accept many connections per wake-up, so a flood drains the listen queue quickly.
-            .serverChannelOption(.maxMessagesPerRead, value: 64)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-        if let adoptedDescriptor {
-            server = try await bootstrap.bind(adoptedDescriptor, childChannelInitializer: initializer)
-            logger.info("Listening on the control socket passed by systemd (\(socketPath); varlink, interface \(IndexInterface.name)).")
-        } else {
-            try UnixSocketProbe.requireFree(socketPath)
-            server = try await bootstrap.bind(
-                unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
-            chmod(socketPath, socketMode)
-            logger.info("Listening on \(socketPath) (varlink, interface \(IndexInterface.name)).")
+        // Anyone may connect; methods that change state check credentials.
+        let bootstrap = ListeningSocket.bootstrap(group: eventLoopGroup)
+        let server = try await socket.open(speaks: "varlink, interface \(IndexInterface.name)", logger: logger) {
+            try await bootstrap.bind($0, childChannelInitializer: initializer)
+        } bind: {
+            try await bootstrap.bind(unixDomainSocketPath: $0, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
         }
-        let ownsFile = adoptedDescriptor == nil
-        defer { if ownsFile { unlink(socketPath) } }
+        defer { socket.removeFile() }
         // On shutdown, close the listening channel rather than abandoning the accept loop:
         // every connection already accepted must still be served (and closed) by its own
         // task, or NIO traps on a connection dropped without executeThenClose.

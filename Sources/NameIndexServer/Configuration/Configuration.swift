@@ -210,15 +210,6 @@ public struct Configuration: Sendable, Equatable {
     /// The files that were read, in the order they were read.
     public var files: [String]
 
-    /// Each source's timer: its own `reload_interval`/`reload_jitter`, else the daemon's.
-    var timers: [String: ReloadScheduler.Timer] {
-        Dictionary(uniqueKeysWithValues: sources.map { source in
-            (source.name, ReloadScheduler.Timer(
-                interval: source.reloadInterval ?? daemon.reloadInterval,
-                jitter: source.reloadJitter ?? daemon.reloadJitter ?? .zero))
-        })
-    }
-
     public init(daemon: Daemon = Daemon(), sources: [Source] = [], files: [String] = []) {
         self.daemon = daemon
         self.sources = sources

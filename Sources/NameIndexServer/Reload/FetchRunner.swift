@@ -4,74 +4,12 @@ import NameIndexProtocol
 import NameIndexSources
 import Synchronization
 
-/// How one source is fetched: its deadline, stall detector and retries.
-public struct FetchPolicy: Sendable, Equatable {
-    /// `timeout`: an attempt that takes longer fails (default 10 min).
-    public var timeout: Duration
-    /// `stall_timeout`: an attempt that delivers no rows for this long fails (default 5 min).
-    public var stallTimeout: Duration
-    /// `retries`: failed attempts tried again (default 2), after `retry_delay`
-    /// doubling each time (capped at 5 min), with jitter.
-    public var retries: Int
-    public var retryDelay: Duration
-    /// `partitions`: fetches of the source that together return every row (default 1).
-    public var partitions: Int
-    /// `parallelism`: at most this many of the source's partitions run at once; nil: all of them
-    /// (within `max_parallel_fetches`).
-    public var parallelism: Int?
-
-    public init(
-        timeout: Duration = .seconds(600), stallTimeout: Duration = .seconds(300), retries: Int = 2,
-        retryDelay: Duration = .seconds(1), partitions: Int = 1, parallelism: Int? = nil
-    ) {
-        self.timeout = timeout
-        self.stallTimeout = stallTimeout
-        self.retries = retries
-        self.retryDelay = retryDelay
-        self.partitions = partitions
-        self.parallelism = parallelism
-    }
-
-    /// The pause before attempt `attempt + 1` (attempt counts from 1): `retryDelay × 2^(attempt-1)`,
-    /// capped at 5 min, scaled by a `jitter` from 0.5 to 1 so that sources and hosts spread out.
-    func backoff(after attempt: Int, jitter: Double) -> Duration {
-        let base = Double(retryDelay.microseconds) * Double(1 << min(attempt - 1, 20))
-        let capped = min(base, 300_000_000)
-        return .microseconds(Int64(capped * min(1, max(0.5, jitter))))
-    }
-}
-
 /// When an attempt last delivered rows, shared between it and its stall detector.
 private final class ProgressTime: Sendable {
     private let instant: Mutex<ContinuousClock.Instant>
     init(_ start: ContinuousClock.Instant) { instant = Mutex(start) }
     func get() -> ContinuousClock.Instant { instant.withLock { $0 } }
     func set(_ value: ContinuousClock.Instant) { instant.withLock { $0 = value } }
-}
-
-/// Bounds how many fetches run at once (`max_parallel_fetches`).
-actor ConcurrencyLimiter {
-    private let limit: Int
-    private var running = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { self.limit = max(1, limit) }
-
-    func acquire() async {
-        if running < limit {
-            running += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty {
-            running -= 1
-        } else {
-            waiting.removeFirst().resume()  // the slot passes straight to the next fetch
-        }
-    }
 }
 
 /// Runs a source's fetch under its ``FetchPolicy``, streaming into a fresh
