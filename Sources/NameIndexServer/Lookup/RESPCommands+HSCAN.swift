@@ -20,7 +20,6 @@ extension RESPCommands {
     /// carries the generation's low 16 bits; a cursor from another generation starts over,
     /// so every entry is still returned at least once.
     func hscan(_ reply: inout RESPReply) -> Outcome {
-        guard count >= 3 else { return arity(&reply) }
         guard let cursor = UInt64(string(2)) else {
             reply.error("ERR invalid cursor")
             return .keepOpen

@@ -7,114 +7,70 @@ import NameIndexProtocol
 import Synchronization
 
 extension RESPCommands {
-    // MARK: Server and connection
+    // MARK: Server: COMMAND, INFO, CONFIG
 
-    func hello(_ session: inout RESPSession, _ reply: inout RESPReply) -> Outcome {
-        var i = 1
-        if count >= 2 {
-            guard let version = Int(string(1)) else {
-                reply.error("ERR Protocol version is not an integer or out of range")
-                return .keepOpen
-            }
-            guard let chosen = RESPReply.Version(rawValue: version) else {
-                reply.error("NOPROTO unsupported protocol version")
-                return .keepOpen
-            }
-            i = 2
-            var name: String?
-            while i < count {
-                if `is`(i, "auth") && i + 2 < count {
-                    reply.error("WRONGPASS nameindexd has no users; connect without AUTH")
-                    return .keepOpen
-                } else if `is`(i, "setname") && i + 1 < count {
-                    name = string(i + 1)
-                    i += 2
-                } else {
-                    reply.error("ERR Syntax error in HELLO option '\(string(i))'")
-                    return .keepOpen
-                }
-            }
-            session.version = chosen
-            reply.version = chosen
-            if let name { session.name = name }
-        }
-        reply.map(7)
-        reply.bulk("server")
-        reply.bulk("redis")
-        reply.bulk("version")
-        reply.bulk(LookupServer.redisVersion)
-        reply.bulk("proto")
-        reply.integer(session.version.rawValue)
-        reply.bulk("id")
-        reply.integer(session.id)
-        reply.bulk("mode")
-        reply.bulk("standalone")
-        reply.bulk("role")
-        reply.bulk("master")
-        reply.bulk("modules")
-        reply.array(0)
-        return .keepOpen
-    }
-
-    func client(_ session: inout RESPSession, _ reply: inout RESPReply) -> Outcome {
-        guard count >= 2 else { return arity(&reply) }
-        if `is`(1, "setname") && count == 3 {
-            session.name = string(2)
-            reply.simple("OK")
-        } else if `is`(1, "getname") && count == 2 {
-            if let name = session.name { reply.bulk(name) } else { reply.null() }
-        } else if `is`(1, "id") && count == 2 {
-            reply.integer(session.id)
-        } else if `is`(1, "setinfo") && count == 4 {
-            if `is`(2, "lib-name") {
-                session.libraryName = string(3)
-            } else if `is`(2, "lib-ver") {
-                session.libraryVersion = string(3)
-            } else {
-                reply.error("ERR Unrecognized option '\(string(2))'")
-                return .keepOpen
-            }
-            reply.simple("OK")
-        } else {
-            reply.error("ERR unknown subcommand '\(string(1))'. Try CLIENT HELP.")
-        }
-        return .keepOpen
-    }
-
-    /// The commands this socket answers, for `COMMAND` and `COMMAND COUNT`: name, arity, flags.
-    static let commandTable: [(String, Int, [String])] = [
-        ("hget", 3, ["readonly", "fast"]), ("hmget", -3, ["readonly", "fast"]), ("hexists", 3, ["readonly", "fast"]),
-        ("hlen", 2, ["readonly", "fast"]), ("hstrlen", 3, ["readonly", "fast"]), ("exists", -2, ["readonly", "fast"]),
-        ("type", 2, ["readonly", "fast"]), ("hscan", -3, ["readonly"]), ("ping", -1, ["fast"]), ("echo", 2, ["fast"]),
-        ("info", -1, ["loading", "stale"]), ("dbsize", 1, ["readonly", "fast"]), ("select", 2, ["loading", "stale", "fast"]),
-        ("client", -2, ["loading", "stale"]), ("hello", -1, ["noscript", "loading", "stale", "fast"]),
-        ("quit", -1, ["loading", "stale", "fast"]), ("reset", 1, ["loading", "stale", "fast"]),
-        ("command", -1, ["loading", "stale"]), ("config", -2, ["admin", "loading", "stale"]),
-    ]
-
+    /// `COMMAND`, `COMMAND COUNT`, `COMMAND INFO name…`, `COMMAND DOCS [name…]`: from ``table``.
     func command(_ reply: inout RESPReply) -> Outcome {
         if count == 1 {
-            reply.array(Self.commandTable.count)
-            for (name, arity, flags) in Self.commandTable {
-                let keyed = ["hget", "hmget", "hexists", "hlen", "hstrlen", "exists", "type", "hscan"].contains(name)
-                reply.array(6)
-                reply.bulk(name)
-                reply.integer(arity)
-                reply.set(flags.count)
-                for flag in flags { reply.simple(string: flag) }
-                reply.integer(keyed ? 1 : 0)
-                reply.integer(keyed ? (name == "exists" ? -1 : 1) : 0)
-                reply.integer(keyed ? 1 : 0)
-            }
-        } else if `is`(1, "count") {
-            reply.integer(Self.commandTable.count)
-        } else if `is`(1, "docs") {
-            reply.map(0)
+            reply.array(Self.table.count)
+            for spec in Self.table { describe(spec, &reply) }
+        } else if `is`(1, "count") && count == 2 {
+            reply.integer(Self.table.count)
         } else if `is`(1, "info") {
             reply.array(count - 2)
-            for _ in 2..<count { reply.null() }
+            for i in 2..<count {
+                if let spec = Self.table.first(where: { Self.matches(argument(i), $0.name) }) {
+                    describe(spec, &reply)
+                } else {
+                    reply.null()
+                }
+            }
+        } else if `is`(1, "docs") {
+            let asked = count == 2 ? Self.table : Self.table.filter { spec in (2..<count).contains { Self.matches(argument($0), spec.name) } }
+            reply.map(asked.count)
+            for spec in asked {
+                reply.bulk(spec.nameString)
+                reply.map(2)
+                reply.bulk("summary")
+                reply.bulk(spec.summary)
+                reply.bulk("group")
+                reply.bulk(spec.group)
+            }
         } else {
             reply.error("ERR unknown subcommand '\(string(1))'. Try COMMAND HELP.")
+        }
+        return .keepOpen
+    }
+
+    /// One command as `COMMAND` lists it: name, arity, flags, first key, last key, step.
+    private func describe(_ spec: RESPCommandSpec, _ reply: inout RESPReply) {
+        reply.array(6)
+        reply.bulk(spec.nameString)
+        reply.integer(spec.arity)
+        reply.set(spec.flags.count)
+        for flag in spec.flags { reply.simple(string: flag) }
+        reply.integer(spec.keys.first)
+        reply.integer(spec.keys.last)
+        reply.integer(spec.keys.step)
+    }
+
+    /// `CONFIG GET pattern…`: the persistence settings clients and redis-benchmark ask for
+    /// (none); other names have no value. Other subcommands are refused.
+    func config(_ reply: inout RESPReply) -> Outcome {
+        if `is`(1, "get") {
+            let known: [(String, String)] = [("save", ""), ("appendonly", "no")]
+            let patterns = (2..<count).map { argument($0) }
+            let matched = known.filter { name, _ in
+                var name = name
+                return name.withUTF8 { n in patterns.contains { GlobPattern.matches($0, UnsafeRawBufferPointer(n)) } }
+            }
+            reply.map(matched.count)
+            for (name, value) in matched {
+                reply.bulk(name)
+                reply.bulk(value)
+            }
+        } else {
+            reply.error("ERR CONFIG \(string(1)) is not supported by nameindexd (read-only)")
         }
         return .keepOpen
     }

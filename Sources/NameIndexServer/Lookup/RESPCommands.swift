@@ -10,7 +10,9 @@ import Synchronization
 /// Executes one request against one generation of the index, writing its reply.
 ///
 /// Read-only: hash reads on namespaces (`HGET user 42`), server and connection commands
-/// for client libraries, `-READONLY` for writes, `-ERR unknown command` for the rest.
+/// for client libraries, `-READONLY` for writes, `-ERR unknown command` for the rest. The
+/// commands, their arities and handlers are ``table``; the handlers are grouped by family
+/// (`RESPCommands+Hash`, `+HSCAN`, `+Keys`, `+Connection`, `+Server`).
 struct RESPCommands {
     enum Outcome {
         case keepOpen
@@ -68,117 +70,9 @@ struct RESPCommands {
     func execute(
         session: inout RESPSession, tally: inout LookupTally, reply: inout RESPReply, cache: inout NamespaceCache
     ) -> Outcome {
-        // The lookups first: they are what the socket is for. A well-formed HGET never gets
-        // here: the connection handler answers HGETs in batches (HGETBatch).
-        if `is`(0, "hget") { return arity(&reply) }
-        if `is`(0, "hmget") {
-            guard count >= 3 else { return arity(&reply) }
-            let keys = count - 2
-            reply.array(keys)
-            guard let slot = resolve(1, &cache) else {
-                for _ in 0..<keys { reply.null() }
-                return .keepOpen
-            }
-            var hits = 0
-            index.names(slot: slot, count: keys, key: { argument($0 + 2) }) { _, name in
-                if let name {
-                    reply.bulk(name)
-                    hits += 1
-                } else {
-                    reply.null()
-                }
-            }
-            tally.count(slot: slot, namespaces: index.namespaceCount, lookups: keys, hits: hits)
-            return .keepOpen
-        }
-        if `is`(0, "hexists") || `is`(0, "hstrlen") {
-            guard count == 3 else { return arity(&reply) }
-            let name = index.namespaceSlot(argument(1)).flatMap { slot in
-                let name = index.name(slot: slot, key: argument(2))
-                tally.count(slot: slot, namespaces: index.namespaceCount, lookups: 1, hits: name == nil ? 0 : 1)
-                return name
-            }
-            if `is`(0, "hexists") {
-                reply.integer(name == nil ? 0 : 1)
-            } else {
-                reply.integer(name?.count ?? 0)
-            }
-            return .keepOpen
-        }
-        if `is`(0, "hlen") {
-            guard count == 2 else { return arity(&reply) }
-            reply.integer(index.namespaceSlot(argument(1)).map { index.entries(slot: $0) } ?? 0)
-            return .keepOpen
-        }
-        if `is`(0, "exists") {
-            guard count >= 2 else { return arity(&reply) }
-            reply.integer((1..<count).filter { index.namespaceSlot(argument($0)) != nil }.count)
-            return .keepOpen
-        }
-        if `is`(0, "type") {
-            guard count == 2 else { return arity(&reply) }
-            if index.namespaceSlot(argument(1)) != nil { reply.simple("hash") } else { reply.simple("none") }
-            return .keepOpen
-        }
-        if `is`(0, "hscan") { return hscan(&reply) }
-        if `is`(0, "ping") {
-            guard count <= 2 else { return arity(&reply) }
-            if count == 2 { reply.bulk(argument(1)) } else { reply.simple("PONG") }
-            return .keepOpen
-        }
-        if `is`(0, "echo") {
-            guard count == 2 else { return arity(&reply) }
-            reply.bulk(argument(1))
-            return .keepOpen
-        }
-        if `is`(0, "dbsize") {
-            guard count == 1 else { return arity(&reply) }
-            reply.integer(index.namespaceCount)
-            return .keepOpen
-        }
-        if `is`(0, "select") {
-            guard count == 2 else { return arity(&reply) }
-            if `is`(1, "0") { reply.simple("OK") } else { reply.error("ERR DB index is out of range") }
-            return .keepOpen
-        }
-        if `is`(0, "quit") {
-            reply.simple("OK")
-            return .close
-        }
-        if `is`(0, "reset") {
-            session.version = .resp2
-            reply.version = .resp2
-            session.name = nil
-            reply.simple("RESET")
-            return .keepOpen
-        }
-        if `is`(0, "hello") { return hello(&session, &reply) }
-        if `is`(0, "client") { return client(&session, &reply) }
-        if `is`(0, "info") { return info(&reply) }
-        if `is`(0, "command") { return command(&reply) }
-        if `is`(0, "config") {
-            guard count >= 2 else { return arity(&reply) }
-            if `is`(1, "get") {
-                // The persistence settings clients and redis-benchmark ask for: none. Other names: no value.
-                let known: [(String, String)] = [("save", ""), ("appendonly", "no")]
-                let patterns = (2..<count).map { argument($0) }
-                let matched = known.filter { name, _ in
-                    var name = name
-                    return name.withUTF8 { n in patterns.contains { GlobPattern.matches($0, UnsafeRawBufferPointer(n)) } }
-                }
-                reply.map(matched.count)
-                for (name, value) in matched {
-                    reply.bulk(name)
-                    reply.bulk(value)
-                }
-            } else {
-                reply.error("ERR CONFIG \(string(1)) is not supported by nameindexd (read-only)")
-            }
-            return .keepOpen
-        }
-        if `is`(0, "auth") {
-            reply.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-            return .keepOpen
+        if let spec = spec() {
+            guard spec.accepts(count) else { return arity(&reply) }
+            return spec.handler(self, &session, &tally, &reply, &cache)
         }
         if Self.writeCommands.contains(lowercased(0)) {
             reply.error("READONLY You can't write against a read only replica.")
