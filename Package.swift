@@ -65,6 +65,7 @@ let package = Package(
         .target(
             name: "NameIndexClient",
             dependencies: [
+                "NameIndexCore",  // the error shape (NameIndexError)
                 "NameIndexProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -264,8 +264,21 @@ public final class KeyTableBuilder: @unchecked Sendable {  // owned by one task 
     }
 }
 
-/// A table that cannot be built.
-public struct KeyTableError: Error, CustomStringConvertible, Sendable {
+/// A table that cannot be built: out of memory or address space, or past the 4 GiB arena.
+public struct KeyTableError: NameIndexError {
+    public var code = ErrorCode<KeyTableError>.cannotBuild
     public var message: String
+    public var underlying: (any Error & Sendable)?
+    public var location: ErrorLocation
+
+    public init(message: String, file: String = #fileID, line: Int = #line) {
+        self.message = message
+        self.location = ErrorLocation(file: file, line: line)
+    }
+
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == KeyTableError {
+    public static let cannotBuild = Self("cannotBuild")
 }

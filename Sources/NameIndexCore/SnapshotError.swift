@@ -1,35 +1,35 @@
 /// Why a snapshot file was not used. Every case means: ignore the file and
 /// fetch from the sources.
-public struct SnapshotError: Error, CustomStringConvertible, Sendable, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable {
-            case unreadable, badMagic, unsupportedVersion, wrongSize, badChecksum, malformed, configurationChanged, writeFailed
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
-        public static let unreadable = Code(.unreadable)
-        public static let badMagic = Code(.badMagic)
-        public static let unsupportedVersion = Code(.unsupportedVersion)
-        public static let wrongSize = Code(.wrongSize)
-        public static let badChecksum = Code(.badChecksum)
-        public static let malformed = Code(.malformed)
-        public static let configurationChanged = Code(.configurationChanged)
-        public static let writeFailed = Code(.writeFailed)
-
-        public var description: String { String(describing: base) }
-    }
+public struct SnapshotError: NameIndexError {
+    public typealias Code = ErrorCode<SnapshotError>
 
     public var code: Code
     public var path: String
     public var message: String
+    public var underlying: (any Error & Sendable)?
+    public var location: ErrorLocation
 
-    public init(_ code: Code, path: String, _ message: String) {
+    public init(
+        _ code: Code, path: String, _ message: String, underlying: (any Error & Sendable)? = nil,
+        file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.path = path
         self.message = message
+        self.underlying = underlying
+        self.location = ErrorLocation(file: file, line: line)
     }
 
     public var description: String { "\(path): \(message)" }
+}
+
+extension ErrorCode where Domain == SnapshotError {
+    public static let unreadable = Self("unreadable")
+    public static let badMagic = Self("badMagic")
+    public static let unsupportedVersion = Self("unsupportedVersion")
+    public static let wrongSize = Self("wrongSize")
+    public static let badChecksum = Self("badChecksum")
+    public static let malformed = Self("malformed")
+    public static let configurationChanged = Self("configurationChanged")
+    public static let writeFailed = Self("writeFailed")
 }
