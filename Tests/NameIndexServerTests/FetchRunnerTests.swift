@@ -160,39 +160,6 @@ final class ConcurrencyProbe: Source, PartitionFetcher, Sendable {
     }
 }
 
-@Suite struct FetchProgressTests {
-    @Test func theBoardFollowsAFetchThroughRetriesToTheEnd() async throws {
-        let board = FetchProgressBoard()
-        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 1), logger: Logger(label: "test"), board: board)
-        let policy = FetchPolicy(timeout: .seconds(10), stallTimeout: .seconds(10), retries: 1, retryDelay: .milliseconds(300))
-        let source = ScriptedSource("s", .failTimes(1, then: 5))
-        async let outcome = runner.fetch(source, policy: policy)
-        // While it waits to retry, the board says so.
-        var seen: IndexInterface.FetchProgress?
-        for _ in 0..<100 {
-            seen = board.progress(of: "s")
-            if seen?.state == .retrying { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(seen?.state == .retrying)
-        #expect(seen?.attempt == 1)
-        _ = await outcome
-        let done = try #require(board.progress(of: "s"))
-        #expect(done.state == .done)
-        #expect(done.attempt == 2)
-        #expect(done.rows == 5)
-        #expect(done.bytes > 0)
-        #expect(board.progress(of: "other") == nil)
-    }
-
-    @Test func aFailedFetchEndsFailed() async {
-        let board = FetchProgressBoard()
-        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 1), logger: Logger(label: "test"), board: board)
-        _ = await runner.fetch(ScriptedSource("s", .failTimes(9, then: 1)), policy: FetchPolicy(retries: 0))
-        #expect(board.progress(of: "s")?.state == .failed)
-    }
-}
-
 /// Rows 0..<count split by `i % partitions`; partition `failing` fails its first attempt.
 final class PartitionedSource: Source, PartitionFetcher, Sendable {
     var name: String { "p" }
@@ -221,37 +188,6 @@ final class PartitionedSource: Source, PartitionFetcher, Sendable {
     }
 }
 
-@Suite struct PartitionedFetchTests {
-    @Test(arguments: [1, 2, 7, 16])
-    func everyRowExactlyOnceWithOnePartitionRetriedAlone(_ partitions: Int) async throws {
-        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 4), logger: Logger(label: "test"))
-        let source = PartitionedSource(count: 1000, failing: partitions - 1)
-        let outcome = await runner.fetch(source, policy: FetchPolicy(retries: 1, retryDelay: .milliseconds(5), partitions: partitions))
-        let table = try #require(outcome.table, "\(outcome.error ?? "")")
-        var rows: [String: String] = [:]
-        table.forEachEntry { k, n in rows[String(decoding: k, as: UTF8.self)] = String(decoding: n, as: UTF8.self) }
-        #expect(rows == Dictionary(uniqueKeysWithValues: (0..<1000).map { ("\($0 - 500)", "n\($0)") }))
-        #expect(table.duplicates == 0)  // the failed attempt's rows were dropped with it
-        let attempts = source.attempts.withLock { $0 }
-        #expect(attempts[partitions - 1] == 2)
-        #expect(attempts.filter { $0.key != partitions - 1 }.values.allSatisfy { $0 == 1 })
-    }
-
-    @Test func aPartitionThatKeepsFailingFailsTheSourceAndSaysWhich() async {
-        let board = FetchProgressBoard()
-        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 4), logger: Logger(label: "test"), board: board)
-        let outcome = await runner.fetch(PartitionedSource(count: 100, failing: 2), policy: FetchPolicy(retries: 0, partitions: 4))
-        #expect(outcome.table == nil)
-        #expect(outcome.error == "partition 3/4: server closed the connection")
-        // The board shows each partition: the failed one with the rows it got before failing.
-        let progress = board.progress(of: "p")
-        #expect(progress?.state == .failed)
-        #expect(progress?.partitions?.map(\.state) == [.done, .done, .failed, .done])
-        #expect(progress?.partitions?.map(\.rows) == [25, 25, 3, 25])
-        #expect(progress?.rows == 78)
-    }
-}
-
 /// Partitions that each take a while, counting how many run at once.
 final class SlowPartitions: Source, PartitionFetcher, Sendable {
     var name: String { "slow" }
@@ -266,16 +202,5 @@ final class SlowPartitions: Source, PartitionFetcher, Sendable {
         var batch = RowBatch()
         batch.append(key: "\(partition.index)", name: "p")
         try await deliver(batch)
-    }
-}
-
-@Suite struct ParallelismTests {
-    @Test(arguments: [(1, 1), (3, 3), (nil, 6)] as [(Int?, Int)])
-    func parallelismBoundsASourcesPartitions(_ parallelism: Int?, _ peak: Int) async throws {
-        let runner = FetchRunner(limiter: ConcurrencyLimiter(limit: 16), logger: Logger(label: "test"))
-        let source = SlowPartitions()
-        let outcome = await runner.fetch(source, policy: FetchPolicy(partitions: 6, parallelism: parallelism))
-        #expect(outcome.table?.count == 6)
-        #expect(source.counter.peak == peak)
     }
 }

@@ -1,0 +1,32 @@
+import Foundation
+import NameIndexSources
+import Testing
+
+@testable import NameIndexServer
+
+@Suite struct CommandConfigurationTests {
+    let head = "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"command\"\n"
+
+    @Test func readsTheArgvAndTheRowFormat() throws {
+        var configuration = Configuration()
+        try ConfigurationLoader().parse(
+            head + "command = [\"beeline\", \"-e\", \"SELECT id, name FROM t WHERE pmod(hash(id), {partitions}) = {partition}\"]\nformat = \"csv\"\nheader = true\nkey_column = \"id\"\n",
+            file: "/x.toml", into: &configuration)
+        #expect(configuration.sources[0].settings == .command(.init(
+            arguments: ["beeline", "-e", "SELECT id, name FROM t WHERE pmod(hash(id), {partitions}) = {partition}"],
+            rows: RowFormat(format: .csv, header: true, keyColumn: .name("id")), workingDirectory: "/")))
+    }
+
+    @Test(arguments: [
+        ("", "source[1].command", "missing required key (an array of strings: the program and its arguments)"),
+        ("command = \"beeline -e x\"\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
+        ("command = []\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
+        ("command = [\"beeline\", 5]\n", "source[1].command", "expected strings only; element 2 is an integer"),
+        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: check_command, check_interval, check_query, command, format, header, key_column, key_field, kind, max_line_bytes, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
+    ])
+    func mistakesSayWhatWasExpected(_ extra: String, _ key: String, _ message: String) throws {
+        let error = try #require(configurationError(head + extra))
+        #expect(error.key == key)
+        #expect(error.message == message)
+    }
+}
