@@ -1,3 +1,5 @@
+import CNameIndexShims
+
 extension KeyTable {
     /// What is structurally wrong with a table read from a file, or nil when every lookup
     /// and scan of it stays inside its memory and ends.
@@ -17,7 +19,11 @@ extension KeyTable {
         var nameTotal = 0
         var keyTotal = 0
         var sawRoom = false
+        // Entries are reached in bucket order, a cache miss each: those of a few buckets
+        // ahead are prefetched, so that the misses overlap (a plain pass took 1–2 s at 10M).
+        let lookahead = 3
         for b in 0..<bucketCount {
+            if b + lookahead < bucketCount { prefetchEntries(ofBucket: b + lookahead, arenaBytes: arenaBytes) }
             let bucket = buckets + b * KeyTable.bucketBytes
             let used = Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self))
             guard used <= KeyTable.slotsPerBucket else { return "bucket \(b) says \(used) slots are used (at most 12)" }
@@ -58,6 +64,18 @@ extension KeyTable {
         }
         guard header.duplicates <= UInt64(Int32.max) * 1024 else { return "its count of duplicates is out of range" }
         return nil
+    }
+
+    /// Prefetches the arena entries of bucket `b` (only offsets inside the arena; the
+    /// bucket's fill is not trusted yet).
+    @inline(__always)
+    private func prefetchEntries(ofBucket b: Int, arenaBytes: Int) {
+        let bucket = buckets + b * KeyTable.bucketBytes
+        let used = min(Int(bucket.load(fromByteOffset: KeyTable.usedOffset, as: UInt8.self)), KeyTable.slotsPerBucket)
+        for slot in 0..<used {
+            let offset = Int(KeyTable.slotOffset(bucket, slot))
+            if offset < arenaBytes { nameindex_prefetch(arena + offset) }
+        }
     }
 
     /// A LEB128 varint at `position` that ends before `end` and fits 63 bits (64 with

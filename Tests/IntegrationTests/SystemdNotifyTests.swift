@@ -16,12 +16,12 @@ func makeNotifyReceiver(in directory: URL) throws -> NotifySocketReceiver {
         let receiver = try makeNotifyReceiver(in: daemon.directory)
         try await daemon.start(environment: ["NOTIFY_SOCKET": receiver.path])
 
-        let startup = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
+        let startup = receiver.collect(timeout: .seconds(60)) { $0.contains("READY=1") }
         let ready = try #require(startup.first { $0.contains("READY=1") })
         #expect(ready.contains("STATUS=Serving 6 names in 2 namespaces (generation 1)"))
 
         kill(daemon.process.processIdentifier, SIGHUP)
-        let reload = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
+        let reload = receiver.collect(timeout: .seconds(60)) { $0.contains("READY=1") }
         let reloading = try #require(reload.first { $0.hasPrefix("RELOADING=1") })
         let monotonic = try #require(reloading.split(separator: "\n").first { $0.hasPrefix("MONOTONIC_USEC=") })
         #expect(UInt64(monotonic.dropFirst("MONOTONIC_USEC=".count)) != nil)
@@ -46,10 +46,10 @@ extension SystemdNotifyTests {
             """)
         let receiver = try makeNotifyReceiver(in: daemon.directory)
         try await daemon.start(environment: ["NOTIFY_SOCKET": receiver.path])
-        _ = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
+        _ = receiver.collect(timeout: .seconds(60)) { $0.contains("READY=1") }
         try daemon.write("slow", "")
         kill(daemon.process.processIdentifier, SIGHUP)
-        let reloading = receiver.collect(timeout: .seconds(10)) { $0.hasPrefix("RELOADING=1") }
+        let reloading = receiver.collect(timeout: .seconds(60)) { $0.hasPrefix("RELOADING=1") }
         #expect(reloading.contains { $0.hasPrefix("RELOADING=1") })
         var cancelled = false
         for _ in 0..<200 where !cancelled {
@@ -57,7 +57,7 @@ extension SystemdNotifyTests {
             if !cancelled { try await Task.sleep(for: .milliseconds(25)) }
         }
         #expect(cancelled)
-        let after = receiver.collect(timeout: .seconds(10)) { $0.contains("READY=1") }
+        let after = receiver.collect(timeout: .seconds(60)) { $0.contains("READY=1") }
         let ready = try #require(after.last { $0.contains("READY=1") })
         #expect(ready.contains("(generation 1)"))
         #expect(try await daemon.stop() == 0)

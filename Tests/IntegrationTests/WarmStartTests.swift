@@ -58,7 +58,7 @@ import Testing
         let second = try first.restarted()
         let receiver = try makeNotifyReceiver(in: second.directory)
         try await second.start(environment: ["NOTIFY_SOCKET": receiver.path])
-        let messages = receiver.collect(timeout: .seconds(10)) { $0.contains("(generation 2)") }
+        let messages = receiver.collect(timeout: .seconds(60)) { $0.contains("(generation 2)") }
         let ready = messages.filter { $0.contains("READY=1") }
         #expect(ready.first?.contains("STATUS=Serving snapshot of generation 1 from") == true, "\(messages)")
         #expect(ready.first?.contains("; refreshing…") == true)

@@ -11,7 +11,7 @@ import Testing
         let receiver = try makeNotifyReceiver(in: daemon.directory)
         try await daemon.start(environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "400000"])
         var pings = 0
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while pings < 3 && ContinuousClock.now < deadline {
             pings += receiver.collect(timeout: .milliseconds(500)) { _ in false }.filter { $0.contains("WATCHDOG=1") }.count
         }
@@ -34,7 +34,7 @@ import Testing
             """)
         let receiver = try makeNotifyReceiver(in: daemon.directory)
         try daemon.launch(environment: ["NOTIFY_SOCKET": receiver.path])
-        let messages = receiver.collect(timeout: .seconds(20)) { $0.contains("READY=1") }
+        let messages = receiver.collect(timeout: .seconds(60)) { $0.contains("READY=1") }
         let ready = try #require(messages.firstIndex { $0.contains("READY=1") })
         let before = messages[..<ready]
         #expect(before.contains { $0.contains("EXTEND_TIMEOUT_USEC=10000000") }, "\(messages)")

@@ -22,7 +22,7 @@ import Testing
         // Free once the last copy of the descriptor is closed: another test's fork may hold one
         // until its child execs (the descriptor is close-on-exec), so wait for that, not a time.
         var second: StateDirectoryLock?
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while second == nil && ContinuousClock.now < deadline {
             second = try? StateDirectoryLock(directory: directory, snapshotPath: snapshot)
             if second == nil { try await Task.sleep(for: .milliseconds(10)) }

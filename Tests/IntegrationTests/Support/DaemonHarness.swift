@@ -191,11 +191,11 @@ final class DaemonHarness {
     func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, signal)
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            Issue.record("nameindexd did not exit within 10 s of signal \(signal)")
+            Issue.record("nameindexd did not exit within 60 s of signal \(signal)")
         }
         process.waitUntilExit()
         return process.terminationStatus
