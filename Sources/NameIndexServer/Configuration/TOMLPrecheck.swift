@@ -44,15 +44,18 @@ enum TOMLPrecheck {
                 j += 1
                 if c == 0x5F { continue }
                 if (c & 0xC0) == 0x80 { continue }  // a continuation byte: part of the character before
-                if [0x2B, 0x2E, 0x3A].contains(c) { return false }
+                if isTimePunctuation(c) { return false }
                 if (count == 4 || count == 7) && c != 0x2D { return false }
                 count += 1
             }
             while j < bytes.count && (bytes[j] == 0x5F || (bytes[j] & 0xC0) == 0x80) { j += 1 }
             guard count == 10, j + 2 < bytes.count, bytes[j] == 0x20, isDigit(bytes[j + 1]) else { return false }
             let next = bytes[j + 2]
-            return !(isBare(next) || [0x2B, 0x2E, 0x3A].contains(next))  // a time goes on with digits, '.', ':' or '+'
+            return !partOfAValue(next)  // a time goes on with digits, '.', ':' or '+'
         }
+        /// `+`, `.` and `:`: in numbers, dates and times.
+        func isTimePunctuation(_ b: UInt8) -> Bool { b == 0x2B || b == 0x2E || b == 0x3A }
+        func partOfAValue(_ b: UInt8) -> Bool { isBare(b) || isTimePunctuation(b) }
         func isBare(_ b: UInt8) -> Bool {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
         }
@@ -133,7 +136,7 @@ enum TOMLPrecheck {
                     }
                 }
             case 0x30...0x39:
-                if inValue && (i == 0 || !(isBare(bytes[i - 1]) || [0x2B, 0x2E, 0x3A].contains(bytes[i - 1])))
+                if inValue && (i == 0 || !partOfAValue(bytes[i - 1]))
                     && dateThenLoneDigit(at: i)
                 {
                     throw Problem(line: line, message: "a date followed by a space must go on with a time")

@@ -89,9 +89,9 @@ extension RESPCommands {
               summary: "Refused: the socket has no users.") { c, _, _, reply, _ in c.auth(&reply) },
     ]
 
-    /// The table entry named by argument 0, in any case.
-    func spec() -> RESPCommandSpec? {
-        for spec in Self.table where `is`(0, spec.name) { return spec }
+    /// The table entry named by argument `i` (the command, by default), in any case.
+    func spec(named i: Int = 0) -> RESPCommandSpec? {
+        for spec in Self.table where `is`(i, spec.name) { return spec }
         return nil
     }
 }

@@ -19,14 +19,14 @@ extension RESPCommands {
         } else if `is`(1, "info") {
             reply.array(count - 2)
             for i in 2..<count {
-                if let spec = Self.table.first(where: { Self.matches(argument(i), $0.name) }) {
+                if let spec = spec(named: i) {
                     describe(spec, &reply)
                 } else {
                     reply.null()
                 }
             }
         } else if `is`(1, "docs") {
-            let asked = count == 2 ? Self.table : Self.table.filter { spec in (2..<count).contains { Self.matches(argument($0), spec.name) } }
+            let asked = count == 2 ? Self.table : Self.table.filter { spec in (2..<count).contains { `is`($0, spec.name) } }
             reply.map(asked.count)
             for spec in asked {
                 reply.bulk(spec.nameString)
