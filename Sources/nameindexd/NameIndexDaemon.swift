@@ -27,7 +27,7 @@ struct NameIndexDaemon: AsyncParsableCommand {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Keep the snapshot in this directory.", valueName: "dir"))
     var stateDirectory: String?
 
-    @Flag(name: .customLong("check-config"), help: "Validate the configuration, print the effective configuration and exit.")
+    @Flag(name: .customLong("check-config"), help: "Validate the configuration, print the effective configuration (every key, defaults included) and exit.")
     var checkConfig = false
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("One of trace, debug, info, notice, warning, error, critical.", valueName: "level"))
@@ -56,9 +56,13 @@ struct NameIndexDaemon: AsyncParsableCommand {
             Self.fail("No configuration: pass --config PATH. The bundled demo configuration (examples/demo/nameindexd.toml) was not found beside this executable.")
         }
 
-        let configuration: Configuration
+        var configuration: Configuration
         do {
-            configuration = try ConfigurationLoader().load(path: configurationFile)
+            configuration = try ConfigurationLoader().load(
+                path: configurationFile,
+                defaults: ConfigurationDefaults(
+                    coreCount: System.coreCount, runtimeDirectory: defaults.runtimeDirectory,
+                    stateDirectory: defaults.stateDirectory))
         } catch let error as ConfigurationError {
             if error.code == .fileNotFound && error.file == URL(fileURLWithPath: configurationFile).standardizedFileURL.path {
                 Self.fail("Failed to read configuration \(error.file): no such file. Create it (see nameindexd.toml(5)) or pass --config PATH.")
@@ -66,10 +70,13 @@ struct NameIndexDaemon: AsyncParsableCommand {
             Self.fail("Invalid configuration: \(error)")
         }
 
-        let runtimeDirectory = runtimeDirectory ?? configuration.daemon.runtimeDirectory ?? defaults.runtimeDirectory
-        let stateDirectory = stateDirectory ?? configuration.daemon.stateDirectory ?? defaults.stateDirectory
+        // The command line wins over the files.
+        if let runtimeDirectory { configuration.daemon.runtimeDirectory = runtimeDirectory }
+        if let stateDirectory { configuration.daemon.stateDirectory = stateDirectory }
+        let runtimeDirectory = configuration.daemon.runtimeDirectory
+        let stateDirectory = configuration.daemon.stateDirectory
         if checkConfig {
-            print(configuration.renderedTOML(runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory), terminator: "")
+            print(configuration.renderedTOML(), terminator: "")
             return
         }
         if configuration.sources.isEmpty {

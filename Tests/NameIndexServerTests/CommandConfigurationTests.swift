@@ -8,7 +8,7 @@ import Testing
     let head = "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"command\"\n"
 
     @Test func readsTheArgvAndTheRowFormat() throws {
-        var configuration = Configuration()
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(
             head + "command = [\"beeline\", \"-e\", \"SELECT id, name FROM t WHERE pmod(hash(id), {partitions}) = {partition}\"]\nformat = \"csv\"\nheader = true\nkey_column = \"id\"\n",
             file: "/x.toml", into: &configuration)
@@ -22,7 +22,10 @@ import Testing
         ("command = \"beeline -e x\"\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
         ("command = []\n", "source[1].command", "expected a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]"),
         ("command = [\"beeline\", 5]\n", "source[1].command", "expected strings only; element 2 is an integer"),
-        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "unknown key for kind 'command' (known keys: check_command, check_interval, check_query, command, format, header, key_column, key_field, kind, max_line_bytes, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
+        ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "not a key of kind 'command' (file and sqlite have it)"),
+        ("command = [\"x\"]\ncheck_query = \"SELECT 1\"\n", "source[1].check_query", "not a key of kind 'command' (postgresql and sqlite have it)"),
+        ("command = [\"x\"]\nurl = \"y\"\n", "source[1].url", "not a key of kind 'command' (postgresql has it)"),
+        ("command = [\"x\"]\nsize = 1\n", "source[1].size", "unknown key for kind 'command' (known keys: check_command, check_interval, command, format, header, key_column, key_field, kind, max_line_bytes, max_shrink, min_rows, name, name_column, name_field, namespace, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
     ])
     func mistakesSayWhatWasExpected(_ extra: String, _ key: String, _ message: String) throws {
         let error = try #require(configurationError(head + extra))

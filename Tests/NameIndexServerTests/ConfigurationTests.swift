@@ -19,14 +19,14 @@ struct ConfigurationFixture {
 
     var mainPath: String { directory.appendingPathComponent("nameindexd.toml").path }
 
-    func load() throws -> Configuration { try ConfigurationLoader().load(path: mainPath) }
+    func load() throws -> Configuration { try ConfigurationLoader().load(path: mainPath, defaults: .testing) }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 /// Parses `text` alone and returns the error it raises.
 func configurationError(_ text: String) -> ConfigurationError? {
-    var configuration = Configuration()
+    var configuration = Configuration(defaults: .testing)
     do {
         try ConfigurationLoader().parse(text, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
         return nil
@@ -62,7 +62,7 @@ let userSource = """
                 """)
         defer { fixture.remove() }
         let configuration = try fixture.load()
-        #expect(configuration.daemon == .init(runtimeDirectory: "/run/x", stateDirectory: "/var/lib/x"))
+        #expect(configuration.daemon == ConfigurationDefaults(coreCount: 2, runtimeDirectory: "/run/x", stateDirectory: "/var/lib/x").daemon)
         #expect(configuration.sources.map(\.name) == ["users", "teams"])
         #expect(configuration.sources[0].settings == .file(.init(path: fixture.directory.appendingPathComponent("users.tsv").standardizedFileURL.path, header: false)))
         #expect(configuration.sources[1].settings == .file(.init(path: "/data/teams.tsv", header: true)))
@@ -85,7 +85,7 @@ let userSource = """
         #expect(configuration.daemon.stateDirectory == "/var/lib/main")
         #expect(configuration.files.map { URL(fileURLWithPath: $0).lastPathComponent } == ["nameindexd.toml", "10-a.toml", "20-b.toml"])
         // A drop-in's relative path is relative to the drop-in's own directory.
-        if case .file(let file) = configuration.sources[1].settings {
+        if let file = configuration.sources[1].settings.file {
             #expect(file.path.hasSuffix("/conf.d/a.tsv"))
         } else {
             Issue.record("expected a file source")
@@ -106,7 +106,7 @@ let userSource = """
 
     @Test func aMissingMainFileIsFileNotFound() {
         #expect {
-            try ConfigurationLoader().load(path: "/nonexistent/nameindexd.toml")
+            try ConfigurationLoader().load(path: "/nonexistent/nameindexd.toml", defaults: .testing)
         } throws: { ($0 as? ConfigurationError)?.code == .fileNotFound }
     }
 
@@ -179,14 +179,14 @@ let userSource = """
     @Test func aPostgresSourceParses() throws {
         let text = Self.pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts a WHERE {partition_filter}")
             + "partition_key = \"a.id\"\npartition_by = \"range\"\npartitions = 3\npassword_file = \"secrets/pw\"\n"
-        var configuration = Configuration()
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(text, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
-        guard case .postgresql(let pg) = configuration.sources[0].settings else {
+        guard let pg = configuration.sources[0].settings.postgresql else {
             Issue.record("not a postgresql source")
             return
         }
         #expect(pg.location.host == "db" && pg.location.user == "reader" && pg.location.database == "app")
-        #expect(pg.filter == PartitionFilter(method: .range, key: "a.id"))
+        #expect(pg.query.filter == PartitionFilter(method: .range, key: "a.id"))
         #expect(pg.password == .file("/etc/nameindexd/secrets/pw"))
         #expect(configuration.sources[0].fetch.partitions == 3)
     }
@@ -214,10 +214,11 @@ let userSource = """
         let fixture = try ConfigurationFixture(main: userSource + "header = true\n")
         defer { fixture.remove() }
         let configuration = try fixture.load()
-        let text = configuration.renderedTOML(runtimeDirectory: "/run/r", stateDirectory: "/var/lib/s")
-        var reparsed = Configuration()
+        let text = configuration.renderedTOML()
+        var reparsed = Configuration(
+            defaults: ConfigurationDefaults(coreCount: 64, runtimeDirectory: "/run/r", stateDirectory: "/var/lib/s"))
         try ConfigurationLoader().parse(text, file: fixture.mainPath, into: &reparsed)
         #expect(reparsed.sources == configuration.sources)
-        #expect(reparsed.daemon == .init(runtimeDirectory: "/run/r", stateDirectory: "/var/lib/s", refreshOnStart: true))
+        #expect(reparsed.daemon == configuration.daemon)
     }
 }

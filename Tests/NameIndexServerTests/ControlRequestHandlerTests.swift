@@ -17,7 +17,7 @@ import Testing
         index.add(source: "users", namespace: "user", table: builder.build())
         store = Store(index: index.build())
         let source = Configuration.Source(
-            name: "users", namespace: "user", settings: .file(.init(path: "/x.tsv")), origin: "/etc/x.toml")
+            name: "users", namespace: "user", settings: FileKind(.init(path: "/x.tsv")), origin: "/etc/x.toml")
         handler = ControlRequestHandler(store: store, coordinator: ReloadCoordinator(sources: [source], startedAtUSec: 1))
     }
 

@@ -33,7 +33,7 @@ import Testing
         let found = try #require(DaemonPaths.demoConfigurationFile(executable: fakeExecutable))
         #expect(found == root.appendingPathComponent("examples/demo/nameindexd.toml").path)
         // The demo itself is a valid configuration.
-        let demo = try ConfigurationLoader().load(path: found)
+        let demo = try ConfigurationLoader().load(path: found, defaults: .testing)
         #expect(demo.sources.count >= 3)
     }
 }

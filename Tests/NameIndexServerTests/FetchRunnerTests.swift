@@ -148,7 +148,7 @@ final class ConcurrencyProbe: Source, PartitionFetcher, Sendable {
     }
 
     @Test func fetchKeysAreReadAndChecked() throws {
-        var configuration = Configuration()
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(
             userSource + "timeout = \"30s\"\nstall_timeout = \"1min 30s\"\nretries = 5\nretry_delay = \"250ms\"\n",
             file: "/x.toml", into: &configuration)

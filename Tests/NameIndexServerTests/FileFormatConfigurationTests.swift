@@ -5,10 +5,10 @@ import Testing
 @testable import NameIndexServer
 
 @Suite struct FileFormatConfigurationTests {
-    func source(_ extra: String) throws -> Configuration.File {
-        var configuration = Configuration()
+    func source(_ extra: String) throws -> FileOptions {
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(userSource + extra, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
-        guard case .file(let file) = configuration.sources[0].settings else { throw CancellationError() }
+        guard let file = configuration.sources[0].settings.file else { throw CancellationError() }
         return file
     }
 
@@ -51,8 +51,8 @@ import Testing
     }
 
     @Test func theFingerprintChangesWithTheFormatAndColumns() throws {
-        var a = Configuration()
-        var b = Configuration()
+        var a = Configuration(defaults: .testing)
+        var b = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(userSource, file: "/x.toml", into: &a)
         try ConfigurationLoader().parse(userSource + "name_column = 3\n", file: "/x.toml", into: &b)
         #expect(a.sourceFingerprint != b.sourceFingerprint)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct GuardTests {
     @Test func readsTheGuardKeysOfAnyKind() throws {
-        var configuration = Configuration()
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(
             userSource + "min_rows = 1000\nmax_shrink = \"20%\"\non_failure = \"fail\"\n", file: "/x.toml", into: &configuration)
         #expect(configuration.sources[0].guards == .init(minRows: 1000, maxShrink: 0.2, onFailure: .fail))

@@ -8,8 +8,8 @@ import Testing
 
 @Suite struct ReloadCoordinatorTests {
     static let sources = [
-        Configuration.Source(name: "a", namespace: "n", settings: .file(.init(path: "/a")), origin: "/c"),
-        Configuration.Source(name: "b", namespace: "n", settings: .file(.init(path: "/b")), origin: "/c"),
+        Configuration.Source(name: "a", namespace: "n", settings: FileKind(.init(path: "/a")), origin: "/c"),
+        Configuration.Source(name: "b", namespace: "n", settings: FileKind(.init(path: "/b")), origin: "/c"),
     ]
 
     static func index(generation: UInt64, sources: [String]) -> Index {
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func callersAskingForSourcesTheLoadDoesNotFetchShareOneFollowUp() async throws {
-        let three = Self.sources + [Configuration.Source(name: "c", namespace: "m", settings: .file(.init(path: "/c")), origin: "/c")]
+        let three = Self.sources + [Configuration.Source(name: "c", namespace: "m", settings: FileKind(.init(path: "/c")), origin: "/c")]
         let coordinator = ReloadCoordinator(sources: three, startedAtUSec: 0)
         await coordinator.loadStarted(sources: ["a"])
         async let joining = coordinator.requestReload(sources: ["a"])

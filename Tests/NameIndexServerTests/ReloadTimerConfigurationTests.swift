@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct ReloadTimerConfigurationTests {
     @Test func aSourceTakesTheDaemonsTimerUnlessItSetsItsOwn() async throws {
-        var configuration = Configuration()
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse("""
             [daemon]
             reload_interval = "1h"

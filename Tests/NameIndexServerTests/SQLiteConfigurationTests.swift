@@ -6,11 +6,11 @@ import Testing
 
 @Suite struct SQLiteConfigurationTests {
     @Test func readsPathAndQuery() throws {
-        var configuration = Configuration()
+        var configuration = Configuration(defaults: .testing)
         try ConfigurationLoader().parse(
             "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"sqlite\"\npath = \"/data/u.db\"\nquery = \"SELECT id, name FROM u\"\n",
             file: "/x.toml", into: &configuration)
-        #expect(configuration.sources[0].settings == .sqlite(.init(path: "/data/u.db", query: "SELECT id, name FROM u")))
+        #expect(configuration.sources[0].settings == .sqlite(.init(path: "/data/u.db", query: .init(query: "SELECT id, name FROM u"))))
     }
 
     @Test func fileKeysAreNotSQLiteKeys() throws {

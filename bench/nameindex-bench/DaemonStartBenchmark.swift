@@ -92,7 +92,10 @@ struct DaemonStartBenchmark {
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
         let configuration = Binaries.configuration(directory: directory, refreshOnStart: false)
         try configuration.write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
-        let fingerprint = try ConfigurationLoader().load(path: directory + "/nameindexd.toml").sourceFingerprint
+        let fingerprint = try ConfigurationLoader().load(
+            path: directory + "/nameindexd.toml",
+            defaults: ConfigurationDefaults(coreCount: System.coreCount, runtimeDirectory: directory, stateDirectory: directory + "/state")
+        ).sourceFingerprint
         try SnapshotFile.write(index, fingerprint: fingerprint, to: directory + "/state/index.snapshot")
         var times: [Double] = []
         var rss = 0

@@ -9,10 +9,11 @@ import NameIndexServer
 /// a ConfigurationError, never a crash; a loaded one renders for --check-config.
 func fuzzOne(_ data: UnsafeRawBufferPointer) {
     guard let text = String(validating: data, as: UTF8.self) else { return }
-    var configuration = Configuration()
+    var configuration = Configuration(
+        defaults: ConfigurationDefaults(coreCount: 2, runtimeDirectory: "/run/nameindexd", stateDirectory: "/var/lib/nameindexd"))
     do {
         try ConfigurationLoader().parse(text, file: "/etc/nameindexd/fuzz.toml", into: &configuration)
-        _ = configuration.renderedTOML(runtimeDirectory: "/run/nameindexd", stateDirectory: "/var/lib/nameindexd")
+        _ = configuration.renderedTOML()
     } catch is ConfigurationError {
     } catch {
         fuzzCheck(false, "the loader threw something other than ConfigurationError: \(error)")

@@ -45,13 +45,29 @@ struct TableReader {
         return duration
     }
 
-    /// A whole number within `range`; the error names the range.
+    /// A whole number within `range` (`Int.max` as the upper bound: no upper bound); the error names the range.
     func wholeNumber(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let value = value(key) else { return nil }
         guard let n = value.int, range.contains(n) else {
-            throw error(.invalidValue, key, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            let upper = range.upperBound == .max ? "" : " to \(range.upperBound)"
+            throw error(.invalidValue, key, "expected a whole number from \(range.lowerBound)\(upper)")
         }
         return n
+    }
+
+    /// A program and its arguments: a non-empty array of strings whose first is not empty.
+    func program(_ key: String, expected: String) throws -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value.array, array.count > 0 else { throw error(.invalidValue, key, "expected \(expected)") }
+        var arguments: [String] = []
+        for i in 0..<array.count {
+            guard let argument = array[i].string else {
+                throw error(.invalidValue, key, "expected strings only; element \(i + 1) is \(Self.describe(array[i].type))")
+            }
+            arguments.append(argument)
+        }
+        guard !arguments[0].isEmpty else { throw error(.invalidValue, key, "the program (element 1) is empty") }
+        return arguments
     }
 
     func nonEmptyString(_ key: String) throws -> String? {

@@ -25,7 +25,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
             plans: IndexLoader.plans(for: settings.configuration),
             runner: FetchRunner(
                 limiter: ConcurrencyLimiter(
-                    limit: settings.configuration.daemon.maxParallelFetches ?? 2 * System.coreCount),
+                    limit: settings.configuration.daemon.maxParallelFetches),
                 logger: logger, board: board),
             logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
@@ -39,7 +39,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         logger.warning("\(error), ignoring; the snapshot cannot be kept.")
     }
     reload.fingerprint = settings.configuration.sourceFingerprint
-    reload.refreshOnStart = settings.configuration.daemon.refreshOnStart ?? true
+    reload.refreshOnStart = settings.configuration.daemon.refreshOnStart
     var control = ControlServer(
         socket: ListeningSocket(
             name: "control", path: settings.controlSocketPath,
@@ -51,24 +51,22 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     control.requestTimeout = settings.configuration.daemon.requestTimeout
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
     if settings.servesLookupSocket {
+        let wanted = settings.configuration.daemon.maxConnections
+        let parallel = settings.configuration.daemon.maxParallelFetches
+        let allowed = DescriptorBudget.lookupConnections(
+            wanted: wanted, control: settings.configuration.daemon.controlMaxConnections, parallelFetches: parallel,
+            limit: descriptors)
+        if allowed < wanted {
+            logger.warning(
+                "max_connections = \(wanted) does not fit in the \(descriptors) file descriptors this process may open (LimitNOFILE=), beside control_max_connections and \(DescriptorBudget.reserved(parallelFetches: parallel)) kept for fetches and the snapshot; allowing \(allowed).")
+        }
         var lookup = LookupServer(
             socket: ListeningSocket(
                 name: "lookup", path: settings.lookupSocketPath,
                 adoptedDescriptor: settings.listenDescriptors.descriptor(named: "lookup")),
             store: store, counters: counters,
-            // Its clients are on this host (a Unix socket): by default leave them half the cores.
-            eventLoopGroup: MultiThreadedEventLoopGroup(
-                numberOfThreads: settings.configuration.daemon.lookupThreads ?? max(1, System.coreCount / 2)),
-            logger: logger)
-        let wanted = settings.configuration.daemon.maxConnections ?? LookupServer.defaultMaximumConnections
-        let parallel = settings.configuration.daemon.maxParallelFetches ?? 2 * System.coreCount
-        lookup.maximumConnections = DescriptorBudget.lookupConnections(
-            wanted: wanted, control: settings.configuration.daemon.controlMaxConnections, parallelFetches: parallel,
-            limit: descriptors)
-        if lookup.maximumConnections < wanted {
-            logger.warning(
-                "max_connections = \(wanted) does not fit in the \(descriptors) file descriptors this process may open (LimitNOFILE=), beside control_max_connections and \(DescriptorBudget.reserved(parallelFetches: parallel)) kept for fetches and the snapshot; allowing \(lookup.maximumConnections).")
-        }
+            eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: settings.configuration.daemon.lookupThreads),
+            logger: logger, maximumConnections: allowed)
         lookup.limits.requestTimeout = TimeAmount(settings.configuration.daemon.requestTimeout)
         let idle = settings.configuration.daemon.lookupIdleTimeout
         lookup.limits.idleTimeout = idle > .zero ? TimeAmount(idle) : nil

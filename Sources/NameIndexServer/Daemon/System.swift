@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Systemd
 
 /// Facts about the machine.
-enum System {
-    static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+public enum System {
+    /// The cores this process may run on.
+    public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

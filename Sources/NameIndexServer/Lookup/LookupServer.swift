@@ -14,14 +14,14 @@ import Synchronization
 struct LookupServer: Service {
     /// The Redis version whose protocol this socket speaks, for clients that ask.
     static let redisVersion = "7.0.0"
-    static let defaultMaximumConnections = 10_000
 
     let socket: ListeningSocket
     let store: Store
     let counters: LookupCounters
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
-    var maximumConnections = LookupServer.defaultMaximumConnections
+    /// `max_connections`, within the descriptors this process may open.
+    var maximumConnections: Int
     var maximumRequestBytes = RESPRequestParser.defaultMaximumRequestBytes
     var maximumArguments = RESPRequestParser.defaultMaximumArguments
     var limits = LookupLimits()

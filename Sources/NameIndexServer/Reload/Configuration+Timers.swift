@@ -1,10 +1,8 @@
 extension Configuration {
-    /// Each source's timer: its own `reload_interval`/`reload_jitter`, else the daemon's.
+    /// Each source's timer, as the scheduler takes it.
     var timers: [String: ReloadScheduler.Timer] {
         Dictionary(uniqueKeysWithValues: sources.map { source in
-            (source.name, ReloadScheduler.Timer(
-                interval: source.reloadInterval ?? daemon.reloadInterval,
-                jitter: source.reloadJitter ?? daemon.reloadJitter ?? .zero))
+            (source.name, ReloadScheduler.Timer(interval: source.reloadInterval, jitter: source.reloadJitter))
         })
     }
 }

@@ -52,7 +52,7 @@ struct FetchRunner: Sendable {
             return outcome
         }
         // The source's own bound, inside the daemon-wide one.
-        let sourceLimit = ConcurrencyLimiter(limit: min(count, policy.parallelism ?? count))
+        let sourceLimit = ConcurrencyLimiter(limit: min(count, policy.parallelism))
         let results = await withTaskGroup(of: (Int, Result<(KeyTableBuilder, SkipCounts), PartitionFailure>).self) { group in
             for index in 0..<count {
                 group.addTask {

@@ -15,7 +15,8 @@ struct IndexLoader: Sendable {
         let source: any Source
         let fetch: FetchPolicy
         let guards: Configuration.Guards
-        var check: Configuration.Check? = nil
+        /// How often its change check runs; nil: never.
+        var checkInterval: Duration? = nil
     }
 
     /// The sources in configuration (priority) order.
@@ -26,7 +27,9 @@ struct IndexLoader: Sendable {
     /// The plans for `configuration`'s sources.
     static func plans(for configuration: Configuration) -> [SourcePlan] {
         configuration.sources.map {
-            .init(source: SourceFactory.makeSource($0), fetch: $0.fetch, guards: $0.guards, check: $0.check)
+            .init(
+                source: $0.settings.value.makeSource(name: $0.name, namespace: $0.namespace), fetch: $0.fetch,
+                guards: $0.guards, checkInterval: $0.checkInterval)
         }
     }
 
@@ -43,7 +46,7 @@ struct IndexLoader: Sendable {
                 }
                 let earlier = previous?.table(forSource: source.name)?.count
                 let generation = previous?.generation ?? 0
-                let checked = plan.check != nil
+                let checked = plan.checkInterval != nil
                 group.addTask {
                     // Read before the fetch: a change after it is seen by the next check.
                     let checkValue = checked ? try? await source.changeToken() : nil

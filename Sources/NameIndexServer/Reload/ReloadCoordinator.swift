@@ -50,7 +50,7 @@ actor ReloadCoordinator {
         self.board = board
         self.scheduler = ReloadScheduler(timers: timers)
         self.partitionCounts = sources.map { max(1, $0.fetch.partitions) }
-        self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind.rawValue) }
+        self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind) }
         self.allSources = Set(sources.map(\.name))
         self.startedAtUSec = startedAtUSec
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -42,7 +42,7 @@ struct ReloadService: Service {
             group.addTask { await watchSignals() }
             group.addTask { await runTimers() }
             for plan in loader.plans {
-                if let check = plan.check { group.addTask { await runChecks(plan.source, every: check.interval) } }
+                if let interval = plan.checkInterval { group.addTask { await runChecks(plan.source, every: interval) } }
             }
             let warm = await warmStart()
             await loadLoop(loadFirst: !warm || refreshOnStart)

@@ -1,0 +1,36 @@
+/// Every default of the configuration, in one place. The loader starts from these and each
+/// file overrides what it sets, so the ``Configuration`` it returns holds effective values only.
+public struct ConfigurationDefaults: Sendable, Equatable {
+    /// The cores this machine has: the parallel defaults scale with it.
+    public var coreCount: Int
+    /// Where sockets and snapshots go when the configuration does not say (systemd's
+    /// `RUNTIME_DIRECTORY` and `STATE_DIRECTORY`, or the user's own directories).
+    public var runtimeDirectory: String
+    public var stateDirectory: String
+
+    public init(coreCount: Int, runtimeDirectory: String, stateDirectory: String) {
+        self.coreCount = max(1, coreCount)
+        self.runtimeDirectory = runtimeDirectory
+        self.stateDirectory = stateDirectory
+    }
+
+    /// The `[daemon]` table of a configuration that sets none of its keys.
+    public var daemon: Configuration.Daemon {
+        Configuration.Daemon(
+            runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory, refreshOnStart: true,
+            maxParallelFetches: 2 * coreCount, controlGroup: nil, reloadInterval: nil, reloadJitter: .zero,
+            maxConnections: 10_000,
+            // Lookup clients are on this host (a Unix socket): leave them half the cores.
+            lookupThreads: max(1, coreCount / 2),
+            controlMaxConnections: 1024, requestTimeout: .seconds(10), lookupIdleTimeout: .zero)
+    }
+
+    // Source keys; they do not depend on the machine.
+    public static let timeout: Duration = .seconds(600)
+    public static let stallTimeout: Duration = .seconds(300)
+    public static let retries = 2
+    public static let retryDelay: Duration = .seconds(1)
+    public static let partitions = 1
+    public static let minRows = 0
+    public static let onFailure = Configuration.Guards.OnFailure.keep
+}

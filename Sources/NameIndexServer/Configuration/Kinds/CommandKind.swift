@@ -1,0 +1,68 @@
+import NameIndexSources
+
+/// `kind = "command"`: a program whose standard output is read as rows (the bridge to beeline,
+/// Trino, Spark SQL and any engine with a command-line client).
+public struct CommandKind: SourceKind {
+    public static let name = "command"
+    public static let keyGroups = [
+        RowFormat.group,
+        .own(name, [.init("command", .arrayOfStrings, required: true), .init("check_command", .arrayOfStrings)]),
+    ]
+
+    /// `command`: the program and its arguments, run without a shell.
+    public var arguments: [String]
+    public var rows: RowFormat
+    /// Where it runs: the directory of the configuration file that defines it,
+    /// so relative paths in its arguments mean what they mean for `file` sources.
+    public var workingDirectory: String
+    /// `check_command`: its output changes when the data does; nil: no change check.
+    public var checkCommand: [String]?
+
+    public init(arguments: [String], rows: RowFormat = RowFormat(), workingDirectory: String, checkCommand: [String]? = nil) {
+        self.arguments = arguments
+        self.rows = rows
+        self.workingDirectory = workingDirectory
+        self.checkCommand = checkCommand
+    }
+
+    public init(reading table: SourceTable) throws {
+        let keys = table.keys
+        guard keys.value("command") != nil else {
+            throw keys.error(.missingKey, "command", "missing required key (an array of strings: the program and its arguments)")
+        }
+        arguments = try keys.program(
+            "command", expected: "a non-empty array of strings, such as [\"beeline\", \"-e\", \"SELECT id, name FROM t\"]")!
+        if table.partitions > 1, !arguments.contains(where: { $0.contains("{partition}") }) {
+            throw keys.error(
+                .invalidValue, "partitions",
+                "partitions = \(table.partitions) needs {partition} in the command, or every partition would fetch every row")
+        }
+        rows = try RowFormat(reading: table)
+        workingDirectory = table.directory.standardizedFileURL.path
+        checkCommand = try keys.program("check_command", expected: "a non-empty array of strings: a program and its arguments")
+        if checkCommand != nil, table.checkInterval == nil {
+            throw keys.error(.missingKey, "check_interval", "a change check needs check_interval (how often to check)")
+        }
+        if checkCommand == nil, table.checkInterval != nil {
+            throw keys.error(
+                .missingKey, "check_command", "check_interval needs check_command: the program whose output changes with the data")
+        }
+    }
+
+    public var renderedLines: [String] {
+        var lines = ["command = \(TOMLText.array(arguments))"] + rows.renderedLines
+        if let checkCommand { lines.append("check_command = \(TOMLText.array(checkCommand))") }
+        return lines
+    }
+
+    public var fingerprintText: String {
+        "command\0" + arguments.joined(separator: "\0") + "\0cwd\0\(workingDirectory)\0" + rows.fingerprintText
+    }
+
+    public func makeSource(name: String, namespace: String) -> any Source {
+        var made = CommandSource(
+            name: name, namespace: namespace, arguments: arguments, rows: rows, workingDirectory: workingDirectory)
+        made.checkCommand = checkCommand
+        return made
+    }
+}

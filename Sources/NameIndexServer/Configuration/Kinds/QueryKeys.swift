@@ -1,0 +1,79 @@
+import NameIndexSources
+
+/// The keys of the kinds that run an SQL query (`postgresql`, `sqlite`): the query, its change
+/// check, and the partition predicate that goes into `{partition_filter}`.
+public struct QueryKeys: Sendable, Equatable {
+    /// `query`: its first two columns are the key and the name.
+    public var query: String
+    /// `partition_by` and `partition_key`, when the query has `{partition_filter}`.
+    public var filter: PartitionFilter?
+    /// `check_query`: its first value changes when the data does; nil: no change check.
+    public var checkQuery: String?
+
+    public init(query: String, filter: PartitionFilter? = nil, checkQuery: String? = nil) {
+        self.query = query
+        self.filter = filter
+        self.checkQuery = checkQuery
+    }
+
+    public static let group = SourceKeyGroup(title: "Query keys", keys: [
+        .init("query", .string, required: true), .init("check_query", .string), .init("partition_by", .string),
+        .init("partition_key", .string),
+    ])
+
+    init(reading table: SourceTable) throws {
+        let keys = table.keys
+        query = try keys.requiredString("query")
+        guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw keys.error(.invalidValue, "query", "expected an SQL query, got an empty string")
+        }
+        filter = try Self.partitionFilter(keys, query: query, partitions: table.partitions)
+        checkQuery = try keys.nonEmptyString("check_query")
+        if checkQuery != nil, table.checkInterval == nil {
+            throw keys.error(.missingKey, "check_interval", "a change check needs check_interval (how often to check)")
+        }
+        if checkQuery == nil, table.checkInterval != nil {
+            throw keys.error(.missingKey, "check_query", "check_interval needs check_query: the query whose value changes with the data")
+        }
+    }
+
+    var renderedLines: [String] {
+        var lines = ["query = \(TOMLText.string(query))"]
+        if let filter {
+            lines.append("partition_by = \(TOMLText.string(filter.method.rawValue))")
+            lines.append("partition_key = \(TOMLText.string(filter.key))")
+        }
+        if let checkQuery { lines.append("check_query = \(TOMLText.string(checkQuery))") }
+        return lines
+    }
+
+    /// `partition_by` and `partition_key`, which belong with `{partition_filter}` in the query.
+    private static func partitionFilter(_ keys: TableReader, query: String, partitions: Int) throws -> PartitionFilter? {
+        let key = try keys.nonEmptyString("partition_key")
+        let methodName = try keys.string("partition_by")
+        guard query.contains(PartitionFilter.placeholder) else {
+            if key != nil || methodName != nil {
+                throw keys.error(
+                    .invalidValue, key != nil ? "partition_key" : "partition_by",
+                    "the query has no {partition_filter} for the partition predicate to go into")
+            }
+            if partitions > 1, !query.contains("{partition}") {
+                throw keys.error(
+                    .invalidValue, "partitions",
+                    "partitions = \(partitions) needs {partition_filter} (with partition_key) or {partition} in the query, or every partition would fetch every row")
+            }
+            return nil
+        }
+        guard let key else {
+            throw keys.error(.missingKey, "partition_key", "the query has {partition_filter}: name the key to partition on (e.g. \"id\")")
+        }
+        var method = PartitionFilter.Method.hash
+        if let methodName {
+            guard let known = PartitionFilter.Method(rawValue: methodName) else {
+                throw keys.error(.invalidValue, "partition_by", "expected 'hash' or 'range', got '\(methodName)'")
+            }
+            method = known
+        }
+        return PartitionFilter(method: method, key: key)
+    }
+}
