@@ -60,9 +60,11 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// Prints `value` as one line of JSON on stdout.
+/// Prints `value` as one line of JSON on stdout, flushed at once: a reader of a streamed reload
+/// (`reload --wait --json | jq`) sees each reply when it arrives, not when namectl exits.
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    fflush(nil)
 }

@@ -204,14 +204,7 @@ import Testing
 
     @Test func aLookupBeforeTheFirstLoadWaitsForIt() async throws {
         // The only source delivers once the file "go" exists.
-        let daemon = try DaemonHarness(configuration: """
-            [[source]]
-            name = "slow"
-            namespace = "user"
-            kind = "command"
-            command = ["sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; printf '1\\tLate\\n'"]
-
-            """)
+        let daemon = try DaemonHarness(configuration: GatedCommand(name: "slow", value: "Late", holdWhile: nil).toml)
         try daemon.launch()
         let socket = daemon.runtimeDirectory + "/lookup"
         var listening = false

@@ -102,13 +102,7 @@ import Testing
     @Test func reloadWithoutWaitReturnsOnceTheDaemonTookIt() async throws {
         // Once the file 'slow' exists, the source holds its fetch until the file 'go' exists:
         // the test opens the gate when it has seen what it waits for, never after a sleep.
-        let daemon = try DaemonHarness(configuration: """
-            [[source]]
-            name = "users"
-            namespace = "user"
-            kind = "command"
-            command = ["sh", "-c", "if [ -e slow ]; then touch running; while [ ! -e go ]; do sleep 0.05; done; rm -f go running; fi; printf '1\\tZoë\\n'"]
-            """)
+        let daemon = try DaemonHarness(configuration: GatedCommand(resetsGate: true).toml)
         try await daemon.start()
         try daemon.write("slow", "")
         let reload = try daemon.namectl(["reload"])
@@ -125,10 +119,7 @@ import Testing
         let log = daemon.directory.appendingPathComponent("reload-wait.json").path
         let pid = try spawnDetached(Products.namectl, ["--socket", daemon.socketPath, "reload", "--wait", "--json"], log: log)
         try await daemon.waitForFile("running")
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").isEmpty && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await daemon.waitUntilNonEmpty(log)
         try daemon.write("go", "")
         #expect(reap(pid) == 0)
         let replies = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {

@@ -5,13 +5,7 @@ import Testing
 @Suite struct ReloadCancelTests {
     @Test func cancelMidFetchKeepsTheGenerationAndLeavesNoProcess() async throws {
         // Once 'slow' exists the command hangs in a child (sleep 31.5, our marker) of its process group.
-        let daemon = try DaemonHarness(configuration: """
-            [[source]]
-            name = "users"
-            namespace = "user"
-            kind = "command"
-            command = ["sh", "-c", "if [ -e slow ]; then sleep 31.5 & wait; fi; printf '1\\\\tZoë\\\\n'"]
-            """)
+        let daemon = try DaemonHarness(configuration: GatedCommand(hangsIn: "31.5").toml)
         try await daemon.start()
         #expect(try daemon.namectl(["reload", "--cancel"]).stdout.hasPrefix("No reload is running; generation 1 is serving."))
         try daemon.write("slow", "")

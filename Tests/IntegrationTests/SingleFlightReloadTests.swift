@@ -5,13 +5,8 @@ import Testing
 @Suite struct SingleFlightReloadTests {
     /// Each fetch appends a line to its source's counter file. While the file 'gate' exists,
     /// users holds its fetch (after saying so in 'running') until the file 'go' appears.
-    static let configuration = """
-        [[source]]
-        name = "users"
-        namespace = "user"
-        kind = "command"
-        command = ["sh", "-c", "echo run >> users.runs; if [ -e gate ]; then touch running; while [ ! -e go ]; do sleep 0.05; done; fi; printf '1\\\\tZoë\\\\n'"]
-
+    static let users = GatedCommand(holdWhile: "gate", countsRuns: true)
+    static let configuration = users.toml + """
         [[source]]
         name = "teams"
         namespace = "team"
@@ -46,10 +41,7 @@ import Testing
         try await daemon.waitForFile("running")
         let log = daemon.directory.appendingPathComponent("second.json").path
         let second = try spawnDetached(Products.namectl, ["--socket", daemon.socketPath, "reload", "--wait", "--json"], log: log)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").isEmpty && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await daemon.waitUntilNonEmpty(log)
         try daemon.write("go", "")
         let firstOutput = String(decoding: firstOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         first.waitUntilExit()

@@ -37,13 +37,7 @@ func makeNotifyReceiver(in directory: URL) throws -> NotifySocketReceiver {
 
 extension SystemdNotifyTests {
     @Test func aCancelledReloadAfterSIGHUPStillEndsWithReady() async throws {
-        let daemon = try DaemonHarness(configuration: """
-            [[source]]
-            name = "users"
-            namespace = "user"
-            kind = "command"
-            command = ["sh", "-c", "if [ -e slow ]; then sleep 30 & wait; fi; printf '1\\tZoë\\n'"]
-            """)
+        let daemon = try DaemonHarness(configuration: GatedCommand(hangsIn: "30").toml)
         let receiver = try makeNotifyReceiver(in: daemon.directory)
         try await daemon.start(environment: ["NOTIFY_SOCKET": receiver.path])
         _ = receiver.collect(timeout: .seconds(60)) { $0.contains("READY=1") }

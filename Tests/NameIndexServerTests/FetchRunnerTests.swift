@@ -120,7 +120,9 @@ final class ConcurrencyProbe: Source, PartitionFetcher, Sendable {
     }
 
     @Test func aSlowButSteadySourceIsNotCutOff() async {
-        let policy = FetchPolicy(timeout: .seconds(10), stallTimeout: .seconds(2), retries: 0)
+        // Deadlines far beyond the pause, so that a test run that starves the process for
+        // seconds (the abuse tests) does not cut it off either.
+        let policy = FetchPolicy(timeout: .seconds(120), stallTimeout: .seconds(60), retries: 0)
         let outcome = await runner.fetch(ScriptedSource("s", .slow(4, .milliseconds(300))), policy: policy)
         #expect(outcome.error == nil)
         #expect(outcome.table?.count == 4)

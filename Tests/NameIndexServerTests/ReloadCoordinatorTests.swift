@@ -21,14 +21,14 @@ import Testing
     @Test func callersDuringALoadJoinItAndGetItsOutcome() async throws {
         let coordinator = ReloadCoordinator(sources: Self.sources, startedAtUSec: 0)
         await coordinator.loadStarted()
-        async let first = coordinator.requestReload()
-        async let second = coordinator.requestReload()
-        try await Task.sleep(for: .milliseconds(50))
+        // Each ticket is taken before the load ends: no waiting for the calls to arrive.
+        let first = await coordinator.reload()
+        let second = await coordinator.reload()
         await coordinator.loadFinished(
             index: Self.index(generation: 1, sources: ["a", "b"]),
             outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", table: .empty())],
             duration: .milliseconds(3), at: 10)
-        let outcomes = await [first, second]
+        let outcomes = [await first.outcome(), await second.outcome()]
         for outcome in outcomes {
             #expect(try outcome.get().generation == 1)
         }
@@ -40,16 +40,15 @@ import Testing
         let three = Self.sources + [Configuration.Source(name: "c", namespace: "m", settings: FileKind(.init(path: "/c")), origin: "/c")]
         let coordinator = ReloadCoordinator(sources: three, startedAtUSec: 0)
         await coordinator.loadStarted(sources: ["a"])
-        async let joining = coordinator.requestReload(sources: ["a"])
-        async let wantsB = coordinator.requestReload(sources: ["b"])
-        async let wantsC = coordinator.requestReload(sources: ["c", "a"])
-        try await Task.sleep(for: .milliseconds(50))
+        let joining = await coordinator.reload(sources: ["a"])
+        let wantsB = await coordinator.reload(sources: ["b"])
+        let wantsC = await coordinator.reload(sources: ["c", "a"])
         await coordinator.loadFinished(
             index: Self.index(generation: 1, sources: ["a"]),
             outcomes: [SourceOutcome(source: "a", table: .empty()), SourceOutcome(source: "b", fetched: false),
                        SourceOutcome(source: "c", fetched: false)],
             duration: .zero, at: 10)
-        #expect(try await joining.get().generation == 1)
+        #expect(try await joining.outcome().get().generation == 1)
         // Exactly one follow-up, for everything asked for that the first load did not fetch.
         #expect(await coordinator.takeRequest() == ["a", "b", "c"])
         #expect(await coordinator.takeRequest() == nil)
@@ -59,8 +58,8 @@ import Testing
         await coordinator.loadFinished(
             index: Self.index(generation: 2, sources: ["a", "b", "c"]),
             outcomes: three.map { SourceOutcome(source: $0.name, table: .empty()) }, duration: .zero, at: 20)
-        #expect(try await wantsB.get().generation == 2)
-        #expect(try await wantsC.get().generation == 2)
+        #expect(try await wantsB.outcome().get().generation == 2)
+        #expect(try await wantsC.outcome().get().generation == 2)
     }
 
     @Test func aSourceBeingFetchedAgainSaysWhetherItsLastFetchWorked() async {

@@ -3,7 +3,6 @@ import NIOCore
 import NIOFoundationCompat
 import NameIndexCore
 import NameIndexProtocol
-import Synchronization
 
 /// Answers varlink calls on the control socket.
 ///
@@ -75,33 +74,28 @@ struct ControlRequestHandler: Sendable {
 
     /// `Reload` with `more`: progress replies while the reload runs, then its outcome.
     ///
-    /// The reload does not depend on the caller: a client that goes away stops
-    /// getting replies, and the reload runs on.
+    /// The ticket's events drive the replies: the first when the load starts (so it describes
+    /// this reload, not the last one), then at most one per ``progressInterval`` as fetches
+    /// report, then the outcome. The reload does not depend on the caller: a client that goes
+    /// away stops getting replies, and the reload runs on.
     private func streamReload(
         sources: Set<String>?, allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void
     ) async throws {
-        let outcome = OutcomeBox()
         let clock = ContinuousClock()
         let started = clock.now
-        let coordinator = self.coordinator
-        Task { outcome.set(await coordinator.requestReload(sources: sources)) }
-        // The first reply describes this reload, not the last one: wait (briefly) until it has started.
-        while outcome.get() == nil, !(await coordinator.isLoading), clock.now - started < .seconds(1) {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let ticket = await coordinator.reload(sources: sources)
         var nextProgress = started
-        while true {
-            if let result = outcome.get() {
-                switch result {
-                case .success(var final):
-                    final.sources = await coordinator.status(index: store.current, version: ProductInfo.version).sources
-                    try await reply(try encode(final, allocator))
-                case .failure(let failure):
-                    try await reply(encodeError(failure.reply, allocator))
-                }
+        for await event in ticket.events {
+            switch event {
+            case .finished(.success(var final)):
+                final.sources = await coordinator.status(index: store.current, version: ProductInfo.version).sources
+                try await reply(try encode(final, allocator))
                 return
-            }
-            if clock.now >= nextProgress {
+            case .finished(.failure(let failure)):
+                try await reply(encodeError(failure.reply, allocator))
+                return
+            case .started, .progress:
+                guard clock.now >= nextProgress else { continue }
                 let status = await coordinator.status(index: store.current, version: ProductInfo.version)
                 let progress = IndexInterface.ReloadReply(
                     generation: status.generation, entries: status.entries, durationUSec: (clock.now - started).microseconds,
@@ -109,15 +103,9 @@ struct ControlRequestHandler: Sendable {
                 try await reply(try encode(progress, allocator, continues: true))
                 nextProgress = clock.now + Self.progressInterval
             }
-            try await Task.sleep(for: .milliseconds(20))
         }
-    }
-
-    /// The outcome of a reload, handed from the task that waits for it to the loop that reports.
-    private final class OutcomeBox: Sendable {
-        private let value = Mutex<ReloadCoordinator.Outcome?>(nil)
-        func set(_ outcome: ReloadCoordinator.Outcome) { value.withLock { $0 = outcome } }
-        func get() -> ReloadCoordinator.Outcome? { value.withLock { $0 } }
+        // The stream ends only after `finished`, unless the daemon is going away.
+        try await reply(encodeError(IndexInterface.Failure.shuttingDown.reply, allocator))
     }
 
     /// The reply to an unusable message (a framing error), which ends the connection.

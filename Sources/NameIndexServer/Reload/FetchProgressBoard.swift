@@ -4,7 +4,8 @@ import Synchronization
 /// Where running fetches report their progress, read by `Status` and by `Reload` with `more`.
 ///
 /// Fetches update it from their delivery loops (a lock held for a few
-/// assignments per batch of rows); readers take a copy.
+/// assignments per batch of rows); readers take a copy. Every update also yields `progress`
+/// to the tickets of the running load (``watch(_:)``), whose streams keep only the newest event.
 final class FetchProgressBoard: Sendable {
     private struct Part {
         var state: IndexInterface.FetchProgress.State = .queued
@@ -22,12 +23,31 @@ final class FetchProgressBoard: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    private let watchers = Mutex<[AsyncStream<ReloadTicket.Event>.Continuation]>([])
+
+    /// From now on, every update yields `progress` into `ticket`, until ``stopWatching()``.
+    func watch(_ ticket: AsyncStream<ReloadTicket.Event>.Continuation) {
+        watchers.withLock { $0.append(ticket) }
+    }
+
+    /// The running load has ended: its tickets get no more progress. Called before they get
+    /// `finished`, so that `finished` is the last event of each.
+    func stopWatching() {
+        watchers.withLock { $0 = [] }
+    }
+
+    private func changed() {
+        watchers.withLock { watchers in
+            for watcher in watchers { watcher.yield(.progress) }
+        }
+    }
 
     /// A fetch of `source` in `partitions` partitions is queued.
     func queued(_ source: String, partitions: Int = 1) {
         entries.withLock {
             $0[source] = Entry(parts: Array(repeating: Part(), count: max(1, partitions)), queuedAt: .now)
         }
+        changed()
     }
 
     /// An attempt of `partition` (nil: the source's preparation) runs.
@@ -37,6 +57,7 @@ final class FetchProgressBoard: Sendable {
             if let partition { entries[source]?.parts[partition].state = .running }
             entries[source]?.parts[partition ?? 0].attempt = attempt
         }
+        changed()
     }
 
     /// Rows and bytes keep adding up over a partition's attempts.
@@ -45,6 +66,7 @@ final class FetchProgressBoard: Sendable {
             $0[source]?.parts[partition].rows += rows
             $0[source]?.parts[partition].bytes += bytes
         }
+        changed()
     }
 
     /// A partition's state; the source is `retrying` while any partition is.
@@ -62,6 +84,7 @@ final class FetchProgressBoard: Sendable {
             }
             entries[source] = entry
         }
+        changed()
     }
 
     /// Rows received so far over `sources`, and what is under way, e.g.

@@ -139,7 +139,7 @@ struct FetchRunner: Sendable {
                 board.set(source.name, partition: partition?.index, .retrying)
                 logger.warning(
                     "Failed to fetch \(label): \(error); retrying in \(TimeSpan.format(pause)) (attempt \(attempt + 1) of \(policy.retries + 1)).")
-                do { try await Task.sleep(for: pause) } catch { return .failure(PartitionFailure(message: "cancelled")) }
+                do { try await ReloadScheduler.sleep(for: pause) } catch { return .failure(PartitionFailure(message: "cancelled")) }
                 attempt += 1
             }
         }
@@ -150,7 +150,7 @@ struct FetchRunner: Sendable {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                try await ReloadScheduler.sleep(for: timeout)
                 throw AttemptError.timedOut(timeout)
             }
             defer { group.cancelAll() }
@@ -181,12 +181,15 @@ struct FetchRunner: Sendable {
                 return (builder, skipped)
             }
             group.addTask {
-                let tick = min(policy.stallTimeout / 4, policy.timeout / 4, .seconds(1))
+                // Wake at the nearer of the two deadlines; rows that arrived meanwhile move the
+                // stall deadline, so wait again for the new one.
+                let timesOut = started + policy.timeout
                 while true {
-                    try await Task.sleep(for: tick)
+                    let stallsAt = lastProgress.get() + policy.stallTimeout
+                    try await ReloadScheduler.sleep(until: min(timesOut, stallsAt))
                     let now = clock.now
-                    if now - started > policy.timeout { throw AttemptError.timedOut(policy.timeout) }
-                    if now - lastProgress.get() > policy.stallTimeout { throw AttemptError.stalled(policy.stallTimeout) }
+                    if now >= timesOut { throw AttemptError.timedOut(policy.timeout) }
+                    if now - lastProgress.get() >= policy.stallTimeout { throw AttemptError.stalled(policy.stallTimeout) }
                 }
             }
             defer { group.cancelAll() }

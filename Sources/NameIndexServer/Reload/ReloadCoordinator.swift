@@ -21,9 +21,9 @@ actor ReloadCoordinator {
     private var snapshotWriteError: String?
     private var loadDurationUSec: UInt64?
     private let startedAtUSec: UInt64
-    /// Callers of the running load, and of the one follow-up queued behind it.
-    private var waiters: [CheckedContinuation<Outcome, Never>] = []
-    private var pendingWaiters: [CheckedContinuation<Outcome, Never>] = []
+    /// Tickets of the running load, and of the one follow-up queued behind it.
+    private var waiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
+    private var pendingWaiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
     /// The sources the running load fetches.
     private var running: Set<String> = []
     /// The sources of the follow-up load, queued while one runs; nil when none is queued.
@@ -56,22 +56,39 @@ actor ReloadCoordinator {
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Asks for a reload of `sources` (nil: all) and waits for its outcome.
+    /// Asks for a reload of `sources` (nil: all); the ticket's events follow the load that
+    /// answers it.
     ///
     /// Single-flight: when the running load fetches every source asked for, the caller joins it
     /// and gets its outcome. Otherwise exactly one follow-up load is queued behind it, covering
     /// what every such caller asked for; they all get that load's outcome.
-    func requestReload(sources: Set<String>? = nil) async -> Outcome {
-        if stopped { return .failure(.shuttingDown) }
-        let wanted = sources ?? allSources
-        return await withCheckedContinuation { continuation in
-            if loading && wanted.isSubset(of: running) {
-                waiters.append(continuation)
-            } else {
-                pendingWaiters.append(continuation)
-                queue(wanted)
-            }
+    func reload(sources: Set<String>? = nil) -> ReloadTicket {
+        let (ticket, continuation) = ReloadTicket.make()
+        if stopped {
+            continuation.yield(.finished(.failure(.shuttingDown)))
+            continuation.finish()
+            return ticket
         }
+        let wanted = sources ?? allSources
+        if loading && wanted.isSubset(of: running) {
+            waiters.append(continuation)
+            follow(continuation)
+        } else {
+            pendingWaiters.append(continuation)
+            queue(wanted)
+        }
+        return ticket
+    }
+
+    /// Asks for a reload of `sources` (nil: all) and waits for its outcome.
+    func requestReload(sources: Set<String>? = nil) async -> Outcome {
+        await reload(sources: sources).outcome()
+    }
+
+    /// The running load has started for `continuation`: tell it, and let the fetches tell it more.
+    private func follow(_ continuation: AsyncStream<ReloadTicket.Event>.Continuation) {
+        continuation.yield(.started)
+        board.watch(continuation)
     }
 
     /// Asks for a reload of `sources` (nil: all) without waiting (SIGHUP, the timer). Returns
@@ -121,10 +138,9 @@ actor ReloadCoordinator {
             // From now on a source's progress is this load's, not the last one's.
             board.queued(sources[i].name, partitions: partitionCounts[i])
         }
+        for waiter in waiters { follow(waiter) }
     }
 
-    /// Whether a load is running (`Reload` with `more` waits for it before its first reply).
-    var isLoading: Bool { loading }
 
     /// Records a load that was not applied (a source with `on_failure = "fail"` failed):
     /// every source keeps the state it had, the failed ones with their new error.
@@ -295,13 +311,23 @@ actor ReloadCoordinator {
         answerWaiters(.failure(.shuttingDown))
     }
 
-    /// Set by ``requestCancel()`` while a load runs; the ``ReloadService`` watches it.
-    private(set) var cancelRequested = false
+    /// Set by ``requestCancel()`` while a load runs: its callers get `ReloadCancelled`.
+    private var cancelRequested = false
+    /// Cancels the running load's task; set by the ``ReloadService`` that runs it.
+    private var cancelLoad: (@Sendable () -> Void)?
 
-    /// Asks the running load to stop; false when none runs.
+    /// The ``ReloadService`` hands over how to cancel the load it runs. A cancel asked for before
+    /// the handle arrived takes effect now.
+    func loadCancellable(by cancel: @escaping @Sendable () -> Void) {
+        cancelLoad = cancel
+        if loading && cancelRequested { cancel() }
+    }
+
+    /// Asks the running load to stop, and cancels its work at once; false when none runs.
     func requestCancel() -> Bool {
         guard loading else { return false }
         cancelRequested = true
+        cancelLoad?()
         return true
     }
 
@@ -344,8 +370,13 @@ actor ReloadCoordinator {
     }
 
     private func answerWaiters(_ outcome: Outcome) {
+        cancelLoad = nil
         let answered = waiters
         waiters = []
-        for waiter in answered { waiter.resume(returning: outcome) }
+        board.stopWatching()
+        for waiter in answered {
+            waiter.yield(.finished(outcome))
+            waiter.finish()
+        }
     }
 }

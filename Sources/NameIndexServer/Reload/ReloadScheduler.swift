@@ -100,3 +100,18 @@ struct ReloadScheduler: Sendable {
         return .microseconds(Int64(capped * (0.5 + 0.5 * min(max(random, 0), 1))))
     }
 }
+
+extension ReloadScheduler {
+    /// The reload side's one timer: every wait for a time (the scheduled reloads, the change
+    /// checks, a retry's pause, an attempt's deadline and stall deadline, the first load's
+    /// progress to systemd) goes through here. Nothing on the reload or control side waits for
+    /// an event by sleeping: events come through streams (``ReloadTicket``) and cancellation.
+    static func sleep(for duration: Duration) async throws {
+        try await Task.sleep(for: duration)
+    }
+
+    /// Waits until `deadline` on the continuous clock.
+    static func sleep(until deadline: ContinuousClock.Instant) async throws {
+        try await Task.sleep(until: deadline, clock: .continuous)
+    }
+}

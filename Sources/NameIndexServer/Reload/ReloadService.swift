@@ -112,7 +112,7 @@ struct ReloadService: Service {
                 await coordinator.requestReloadInBackground(sources: due)
             }
             let wait = await coordinator.earliestDue.map { $0 > now ? $0 - now : 0 } ?? 1_000_000
-            try? await Task.sleep(for: .microseconds(Int64(min(max(wait, 10_000), 1_000_000))))
+            try? await ReloadScheduler.sleep(for: .microseconds(Int64(min(max(wait, 10_000), 1_000_000))))
         }
     }
 
@@ -129,14 +129,14 @@ struct ReloadService: Service {
             if rows > lastRows { states.append(.extendTimeout(microseconds: Self.extendTimeout)) }
             lastRows = rows
             notifier.notify(states)
-            do { try await Task.sleep(for: Self.progressTick) } catch { return }
+            do { try await ReloadScheduler.sleep(for: Self.progressTick) } catch { return }
         }
     }
 
     /// Reads `source`'s change check every `interval`; a new value reloads the source.
     private func runChecks(_ source: any Source, every interval: Duration) async {
         while !Task.isCancelled {
-            do { try await Task.sleep(for: interval) } catch { return }
+            do { try await ReloadScheduler.sleep(for: interval) } catch { return }
             var value: String?
             var failure: String?
             do {
@@ -172,20 +172,12 @@ struct ReloadService: Service {
     }
 
     private func loadCancellingOnShutdown(sources: Set<String>?) async {
-        // A shutdown or a CancelReload cancels the load; load() sees the cancellation and records it.
-        let coordinator = self.coordinator
+        // A shutdown or a CancelReload cancels the load's task; load() sees the cancellation and
+        // records it. The task is the load's own so that CancelReload can cancel it directly.
+        let task = Task { await load(sources: sources) }
+        await coordinator.loadCancellable { task.cancel() }
         await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await load(sources: sources) }
-                group.addTask {
-                    while !Task.isCancelled {
-                        if await coordinator.cancelRequested { return }
-                        try? await Task.sleep(for: .milliseconds(50))
-                    }
-                }
-                await group.next()
-                group.cancelAll()
-            }
+            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
         }
     }
 

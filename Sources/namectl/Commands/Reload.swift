@@ -109,6 +109,8 @@ final class ProgressDisplay {
                 print(line)
             }
         }
+        // A pipe's reader sees each change when it happens.
+        fflush(nil)
     }
 
     /// `users      running   1,204,332 rows  38.1 MiB  812,004 rows/s  partitions 2/4 done`
