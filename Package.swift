@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
-        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -30,15 +29,19 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(name: "CNameIndexShims"),
         .target(name: "NameIndexCore", dependencies: ["CNameIndexShims"]),
         .target(
             name: "NameIndexSources",
             dependencies: [
-                "NameIndexCore", "CSQLite",
+                "NameIndexCore", "CSQLite", "CPostgres",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -116,6 +119,7 @@ let package = Package(
         .executableTarget(name: "fuzz-rows", dependencies: ["FuzzSupport", "NameIndexSources", "NameIndexCore"], path: "fuzz/rows"),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzSupport", "NameIndexServer"], path: "fuzz/config"),
         .executableTarget(name: "fuzz-snapshot", dependencies: ["FuzzSupport", "NameIndexCore"], path: "fuzz/snapshot"),
+        .executableTarget(name: "fuzz-pgcopy", dependencies: ["FuzzSupport", "NameIndexSources", "NameIndexCore"], path: "fuzz/pgcopy"),
         .testTarget(name: "NameIndexCoreTests", dependencies: ["NameIndexCore"]),
         .testTarget(name: "NameIndexSourcesTests", dependencies: ["NameIndexSources", "NameIndexCore", "CSQLite"]),
         .testTarget(

@@ -1,28 +1,24 @@
-import Logging
+import CPostgres
 import NameIndexCore
-import PostgresNIO
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Rows from a query on a PostgreSQL server (`kind = "postgresql"`), through PostgresNIO.
+/// Rows from a query on a PostgreSQL server (`kind = "postgresql"`), through libpq.
 ///
-/// The query's first two columns are the key and the name. Rows stream from
-/// the socket into batches; PostgresNIO reads from the server only as fast
-/// as batches are taken, so memory stays bounded whatever the table's size.
+/// The query's first two columns are the key and the name. The fetch describes the query,
+/// then runs it as `COPY (SELECT key, name FROM (query)) TO STDOUT (FORMAT binary)`, with the
+/// key cast to `int8` when it is an integer column and to `text` unless it is one, and the name
+/// to `text` unless it is one; rows are parsed from libpq's buffers straight into batches
+/// (``PostgresBinaryCopy``), and their count is checked against the server's `COPY n`. Each
+/// connection has a thread of its own for libpq's blocking calls (``PostgresConnection``).
 ///
 /// Placeholders in the query: `{partition}` (0-based) and `{partitions}`;
 /// and `{partition_filter}`, which becomes the ``PartitionFilter`` predicate
-/// of the partition. Integer columns (`int2`, `int4`, `int8`) become their
-/// decimal text, `uuid` its canonical text, `text`, `varchar`, `bpchar` and
-/// `name` their bytes; NULL counts as empty. Other types are refused with a
-/// message that says to cast them to text in the query.
+/// of the partition. NULL keys and names are skipped and counted as empty.
 public struct PostgresSource: Source {
     public let name: String
     public let namespace: String
     public var kind: String { "postgresql" }
-    public let location: PostgresLocation
+    /// libpq's connection string, as configured (never with a password).
+    public let url: PostgresConnectionString
     public let query: String
     /// How `{partition_filter}` is made; nil when the query does not use it.
     public let filter: PartitionFilter?
@@ -31,14 +27,17 @@ public struct PostgresSource: Source {
     public var batchRows = 8192
     /// `check_query`: its first value, read at every check, changes when the data does.
     public var checkQuery: String?
+    /// `consistent_snapshot`: the partitions of a fetch import the snapshot of one connection
+    /// that holds it open, so they read the table as of one instant.
+    public var consistentSnapshot = true
 
     public init(
-        name: String, namespace: String, location: PostgresLocation, query: String, filter: PartitionFilter? = nil,
+        name: String, namespace: String, url: PostgresConnectionString, query: String, filter: PartitionFilter? = nil,
         password: (@Sendable () throws -> String)? = nil
     ) {
         self.name = name
         self.namespace = namespace
-        self.location = location
+        self.url = url
         self.query = query
         self.filter = filter
         self.password = password
@@ -57,230 +56,245 @@ public struct PostgresSource: Source {
 
     public func changeToken() async throws -> String? {
         guard let checkQuery else { return nil }
-        return try await withConnection { connection, logger in
+        return try await withConnection { connection in
             // As text, whatever the column's type.
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT (nameindex_check.*)::text FROM (\(checkQuery)) AS nameindex_check LIMIT 1"),
-                logger: logger)
-            for try await row in rows { return try row.decode(String?.self) ?? "" }
-            return ""
+            let sql = "SELECT (nameindex_check.*)::text FROM (\(checkQuery)) AS nameindex_check LIMIT 1"
+            return try await connection.run { try PostgresConnection.query($0, sql).first?.first ?? "" } ?? ""
         }
     }
 
     public func prepare(partitions: Int) async throws -> any PartitionFetcher {
-        guard partitions > 1, let filter, filter.method == .range else { return Prepared(source: self, bounds: nil) }
-        let bounds: ClosedRange<Int64>? = try await withConnection { connection, logger in
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: boundsQuery), logger: logger)
-            for try await row in rows {
-                let (low, high) = try row.decode((Int64?, Int64?).self)
-                guard let low, let high else { return nil }
-                return low...high
+        // One statement is one snapshot already.
+        guard partitions > 1 else { return Prepared(source: self, filter: filter, bounds: nil, snapshot: nil, holder: nil) }
+        let holder = try await connect()
+        do {
+            var snapshot: String?
+            if consistentSnapshot {
+                do {
+                    snapshot = try await holder.run { connection in
+                        PQclear(try PostgresConnection.execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", expecting: [PGRES_COMMAND_OK]))
+                        return try PostgresConnection.query(connection, "SELECT pg_export_snapshot()").first?.first ?? nil
+                    }
+                } catch let error as SourceError {
+                    throw SourceError(
+                        code: error.code,
+                        message: "cannot export a snapshot for the partitions to share (\(error.message)); set consistent_snapshot = false to accept partitions read at different moments",
+                        underlying: error)
+                }
             }
-            return nil
+            var filter = self.filter
+            var bounds: ClosedRange<Int64>?
+            var notices: [String] = []
+            if let chosen = filter, chosen.method == .pages, let table = chosen.table {
+                switch try await pages(of: table, on: holder) {
+                case .success(let count):
+                    bounds = 0...count
+                case .failure(let reason):
+                    guard !chosen.key.isEmpty else {
+                        throw SourceError(code: .invalidConfiguration, message: "cannot split \(table.relation) by pages: \(reason); give partition_key to fall back to hash")
+                    }
+                    filter = PartitionFilter(method: .hash, key: chosen.key)
+                    notices.append("cannot split \(table.relation) by pages (\(reason)); partitioning by hash of \(chosen.key) instead.")
+                }
+            }
+            if let chosen = filter, chosen.method == .range {
+                let sql = boundsQuery
+                bounds = try await holder.run { connection in
+                    guard let row = try PostgresConnection.query(connection, sql).first, row.count == 2,
+                        let low = row[0].flatMap({ Int64($0) }), let high = row[1].flatMap({ Int64($0) })
+                    else { return nil }
+                    return low...high
+                }
+            }
+            guard let snapshot else {
+                await holder.close()
+                return Prepared(source: self, filter: filter, bounds: bounds, snapshot: nil, holder: nil, notices: notices)
+            }
+            return Prepared(source: self, filter: filter, bounds: bounds, snapshot: snapshot, holder: holder, notices: notices)
+        } catch {
+            await holder.close()
+            throw labelled(error)
         }
-        return Prepared(source: self, bounds: bounds)
     }
 
-    /// One fetch of the source: the same bounds for every partition.
-    struct Prepared: PartitionFetcher {
+    /// Why a table cannot be split by pages, or how many pages it has now.
+    private func pages(of table: PartitionFilter.PageTable, on connection: PostgresConnection) async throws -> Result<Int64, PagesRefusal> {
+        guard connection.serverVersion >= 140000 else {
+            return .failure(PagesRefusal(description: "PostgreSQL \(connection.serverVersion / 10000) has no TID range scans; 14 has"))
+        }
+        let relation = table.relation.replacing("'", with: "''")
+        let sql = "SELECT c.relkind::text, pg_relation_size(c.oid) / current_setting('block_size')::int8 FROM pg_class c WHERE c.oid = '\(relation)'::regclass"
+        let row = try await connection.run { try PostgresConnection.query($0, sql).first }
+        guard let row, row.count == 2, let kind = row[0], let count = row[1].flatMap({ Int64($0) }) else {
+            return .failure(PagesRefusal(description: "it is not a relation"))
+        }
+        guard kind == "r" || kind == "m" else {
+            return .failure(PagesRefusal(description: "it is not a plain table or materialized view (relkind '\(kind)')"))
+        }
+        return .success(count)
+    }
+
+    struct PagesRefusal: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// One fetch of the source: the same filter and bounds for every partition, and the snapshot
+    /// they import, held open by `holder` until every partition is done.
+    final class Prepared: PartitionFetcher, @unchecked Sendable {
         let source: PostgresSource
+        let filter: PartitionFilter?
         let bounds: ClosedRange<Int64>?
+        let snapshot: String?
+        let holder: PostgresConnection?
+        let notices: [String]
+
+        init(
+            source: PostgresSource, filter: PartitionFilter?, bounds: ClosedRange<Int64>?, snapshot: String?,
+            holder: PostgresConnection?, notices: [String] = []
+        ) {
+            self.source = source
+            self.filter = filter
+            self.bounds = bounds
+            self.snapshot = snapshot
+            self.holder = holder
+            self.notices = notices
+        }
 
         func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws {
-            try await source.fetch(source.query(for: partition, bounds: bounds), deliver: deliver)
+            let sql = PartitionFilter.query(source.query, for: partition, filter: filter, bounds: bounds, dialect: .postgresql)
+            try await source.fetch(sql, snapshot: snapshot, deliver: deliver)
+        }
+
+        func finish() async {
+            await holder?.close()
         }
     }
 
-    private func fetch(_ sql: String, deliver: (RowBatch) async throws -> Void) async throws {
-        try await withConnection { connection, logger in
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-            var batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
-            var checked = false
-            // Integers and UUIDs are formatted as text here, one area for the key and one for the name.
-            var scratch = [UInt8](repeating: 0, count: 80)
-            for try await row in rows {
-                var cells = row.makeIterator()
-                guard let key = cells.next(), let name = cells.next() else {
-                    throw SourceError(code: .invalidConfiguration, message: "\(label): the query must return two columns: the key, then the name")
-                }
-                if !checked {
-                    try Self.check(key, label: label)
-                    try Self.check(name, label: label)
-                    checked = true
-                }
-                try scratch.withUnsafeMutableBytes { scratch in
-                    try Self.withBytes(of: key, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<40])) { key in
-                        try Self.withBytes(of: name, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[40..<80])) { name in
-                            batch.appendIfValid(key: key, name: name)
-                        }
+    /// The column types that are text already, and those that are integers.
+    static let textTypes: Set<UInt32> = [25, 1043, 1042, 19]  // text, varchar, bpchar, name
+    static let integerTypes: Set<UInt32> = [20, 21, 23]  // int8, int2, int4
+
+    /// The COPY statement for `sql` whose columns have `types`, and how its key comes out.
+    static func copyStatement(_ sql: String, types: [UInt32]) -> (String, PostgresBinaryCopy.KeyType) {
+        let key = integerTypes.contains(types[0]) ? "::int8" : textTypes.contains(types[0]) ? "" : "::text"
+        let name = textTypes.contains(types[1]) ? "" : "::text"
+        let statement = "COPY (SELECT nameindex_q.k\(key), nameindex_q.n\(name) FROM (\(sql)) AS nameindex_q(k, n)) TO STDOUT (FORMAT binary)"
+        return (statement, key == "::int8" ? .int8 : .text)
+    }
+
+    private func fetch(_ sql: String, snapshot: String?, deliver: (RowBatch) async throws -> Void) async throws {
+        try await withConnection { connection in
+            if let snapshot {
+                do {
+                    try await connection.run { connection in
+                        PQclear(try PostgresConnection.execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", expecting: [PGRES_COMMAND_OK]))
+                        PQclear(try PostgresConnection.execute(connection, "SET TRANSACTION SNAPSHOT '\(snapshot)'", expecting: [PGRES_COMMAND_OK]))
                     }
-                }
-                if batch.count + batch.skipped.total >= batchRows {
-                    try await deliver(batch)
-                    batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
+                } catch let error as SourceError {
+                    throw SourceError(
+                        code: .sharedStateLost,
+                        message: "cannot import the snapshot the partitions share (\(error.message)); the connection that held it may be gone, or a pooler runs in transaction mode; set consistent_snapshot = false to accept partitions read at different moments",
+                        underlying: error)
                 }
             }
-            if !batch.isEmpty { try await deliver(batch) }
+            let types = try await connection.run { try PostgresConnection.columnTypes($0, sql) }
+            guard types.count >= 2 else {
+                throw SourceError(code: .invalidConfiguration, message: "the query must return two columns: the key, then the name")
+            }
+            let (statement, keyType) = Self.copyStatement(sql, types: types)
+            try await connection.run { PQclear(try PostgresConnection.execute($0, statement, expecting: [PGRES_COPY_OUT])) }
+            let stream = CopyStream(parser: PostgresBinaryCopy(keyType: keyType), batchRows: batchRows)
+            while true {
+                let (batch, done) = try await connection.run { try stream.next($0) }
+                if !batch.isEmpty { try await deliver(batch) }
+                if done { return }
+            }
         }
     }
 
-    private var label: String { "PostgreSQL \(location.description)" }
+    /// The COPY stream of one fetch, read a batch at a time on the connection's thread.
+    private final class CopyStream: @unchecked Sendable {
+        var parser: PostgresBinaryCopy
+        let batchRows: Int
 
-    /// Opens a connection, runs `body`, and closes it; a cancelled task closes it at once, which ends the query.
-    private func withConnection<T: Sendable>(
-        _ body: (PostgresConnection, Logger) async throws -> T
-    ) async throws -> T {
-        var logger = Logger(label: "nameindex.postgresql")
-        logger.logLevel = .critical  // errors are reported by the fetch engine, with the source's name
-        let configuration = try configuration()
-        let connection: PostgresConnection
-        do {
-            // next(), not the default any(): connections spread over the event loops instead of sharing one.
-            connection = try await PostgresConnection.connect(
-                on: PostgresConnection.defaultEventLoopGroup.next(), configuration: configuration, id: 1, logger: logger)
-        } catch {
-            throw SourceError(code: .io, message: "\(label): cannot connect: \(Self.describe(error))", underlying: error)
+        init(parser: PostgresBinaryCopy, batchRows: Int) {
+            self.parser = parser
+            self.batchRows = batchRows
         }
+
+        /// Reads until a batch is full or the stream ends (then checks the server's row count).
+        func next(_ connection: OpaquePointer) throws -> (RowBatch, done: Bool) {
+            var batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
+            while batch.count + batch.skipped.total < batchRows {
+                var buffer: UnsafeMutablePointer<CChar>?
+                let length = PQgetCopyData(connection, &buffer, 0)
+                if length > 0, let buffer {
+                    defer { PQfreemem(buffer) }
+                    try parser.feed(UnsafeRawBufferPointer(start: buffer, count: Int(length)), into: &batch)
+                    continue
+                }
+                try finish(connection, failed: length == -2)
+                return (batch, true)
+            }
+            return (batch, false)
+        }
+
+        private func finish(_ connection: OpaquePointer, failed: Bool) throws {
+            let result = try PostgresConnection.check(connection, PQgetResult(connection), expecting: [PGRES_COMMAND_OK])
+            let reported = Int(String(cString: PQcmdTuples(result)))
+            PQclear(result)
+            while let extra = PQgetResult(connection) { PQclear(extra) }
+            if failed { throw SourceError(code: .io, message: PostgresConnection.message(PQerrorMessage(connection))) }
+            try parser.finish()
+            guard reported == parser.rows else {
+                throw SourceError(
+                    code: .io, message: "the server reported COPY \(reported.map(String.init) ?? "?") but sent \(parser.rows) rows")
+            }
+        }
+    }
+
+    private var label: String { "PostgreSQL \(url)" }
+
+    /// Opens a connection, runs `body`, and closes it. A cancelled task cancels the query in
+    /// progress (PQcancel) and then closes the connection.
+    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await connect()
         do {
-            // The server process serving this connection: a cancelled fetch also cancels its query,
-            // as libpq's PQcancel does, since a busy server notices a closed connection only when
-            // it next sends something.
-            var pid: Int32?
-            for try await row in try await connection.query("SELECT pg_backend_pid()", logger: logger) {
-                pid = try row.decode(Int32.self)
-            }
-            let backend = pid
-            let quiet = logger
-            let result = try await withTaskCancellationHandler {
-                try await body(connection, logger)
-            } onCancel: {
-                connection.close().whenComplete { _ in }
-                if let backend { cancelQuery(backend: backend, configuration: configuration, logger: quiet) }
-            }
-            try? await connection.close()
+            let result = try await body(connection)
+            await connection.close()
             return result
-        } catch let error as SourceError {
-            try? await connection.close()
-            throw error
         } catch {
-            try? await connection.close()
-            if Task.isCancelled { throw CancellationError() }
-            throw SourceError(code: .io, message: "\(label): \(Self.describe(error))", underlying: error)
+            await connection.close()
+            throw labelled(error)
         }
     }
 
-    /// Asks the server, on a connection of its own, to cancel the query of process `backend`.
-    /// Best effort and detached: the fetch that is cancelled does not wait for it.
-    private func cancelQuery(backend: Int32, configuration: PostgresConnection.Configuration, logger: Logger) {
-        Task.detached {
-            guard
-                let connection = try? await PostgresConnection.connect(
-                    on: PostgresConnection.defaultEventLoopGroup.next(), configuration: configuration, id: 2, logger: logger)
-            else { return }
-            _ = try? await connection.query("SELECT pg_cancel_backend(\(backend))", logger: logger).collect()
-            try? await connection.close()
+    /// The error as the source reports it: with its label; a cancellation stays one.
+    private func labelled(_ error: any Error) -> any Error {
+        if Task.isCancelled || error is CancellationError { return CancellationError() }
+        if let error = error as? SourceError {
+            return error.message.hasPrefix(label) ? error : SourceError(code: error.code, message: "\(label): \(error.message)", underlying: error)
         }
+        return SourceError(code: .io, message: "\(label): \(error)", underlying: error)
     }
 
-    private func configuration() throws -> PostgresConnection.Configuration {
+    /// A new connection, with the password read now.
+    private func connect() async throws -> PostgresConnection {
         let secret: String?
         do {
             secret = try password?()
         } catch {
             throw SourceError(code: .permissionDenied, message: "\(label): \(error)")
         }
-        var configuration: PostgresConnection.Configuration
-        if location.isUnixSocket {
-            configuration = .init(
-                unixSocketPath: location.socketPath, username: location.user, password: secret, database: location.database)
-        } else {
-            let tls: PostgresConnection.Configuration.TLS
-            do {
-                tls = try Self.tls(location.sslMode, host: location.host)
-            } catch {
-                throw SourceError(code: .invalidConfiguration, message: "\(label): cannot set up TLS: \(error)")
-            }
-            configuration = .init(
-                host: location.host, port: location.port, username: location.user, password: secret,
-                database: location.database, tls: tls)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                url: url.text,
+                defaults: [("application_name", "nameindexd"), ("client_encoding", "UTF8"), ("connect_timeout", "10")],
+                overrides: secret.map { [("password", $0)] } ?? [])
+        } catch let error as SourceError {
+            throw SourceError(code: error.code, message: "\(label): \(error.message)", underlying: error)
         }
-        configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout ?? 10))
-        configuration.options.additionalStartupParameters = [("application_name", location.applicationName)]
-        return configuration
-    }
-
-    private static func tls(_ mode: PostgresLocation.SSLMode, host: String) throws -> PostgresConnection.Configuration.TLS {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        switch mode {
-        case .disable: return .disable
-        case .prefer, .require: tls.certificateVerification = .none  // libpq: encrypted, not verified
-        case .verifyCA: tls.certificateVerification = .noHostnameVerification
-        case .verifyFull: tls.certificateVerification = .fullVerification
-        }
-        let context = try NIOSSLContext(configuration: tls)
-        return mode == .prefer ? .prefer(context) : .require(context)
-    }
-
-    /// Refuses a column type this source does not turn into text itself.
-    private static func check(_ cell: PostgresCell, label: String) throws {
-        if cell.format == .text { return }
-        switch cell.dataType {
-        case .int2, .int4, .int8, .text, .varchar, .bpchar, .name, .uuid: return
-        default:
-            throw SourceError(
-                code: .invalidConfiguration,
-                message: "\(label): column '\(cell.columnName)' has type \(cell.dataType); cast it to text in the query (\(cell.columnName)::text)")
-        }
-    }
-
-    /// A cell's value as text bytes: integers and UUIDs are formatted into `scratch`.
-    private static func withBytes<R>(
-        of cell: PostgresCell, scratch: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R
-    ) throws -> R {
-        guard let buffer = cell.bytes else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try buffer.withUnsafeReadableBytes { bytes in
-            guard cell.format == .binary, scratch.count >= 36 else { return try body(bytes) }
-            let value: Int64
-            switch (cell.dataType, bytes.count) {
-            case (.int8, 8): value = Int64(bigEndian: bytes.loadUnaligned(as: Int64.self))
-            case (.int4, 4): value = Int64(Int32(bigEndian: bytes.loadUnaligned(as: Int32.self)))
-            case (.int2, 2): value = Int64(Int16(bigEndian: bytes.loadUnaligned(as: Int16.self)))
-            case (.uuid, 16):
-                let hex = Array("0123456789abcdef".utf8)
-                var out = 0
-                for (i, byte) in bytes.enumerated() {
-                    if i == 4 || i == 6 || i == 8 || i == 10 {
-                        scratch[out] = UInt8(ascii: "-")
-                        out += 1
-                    }
-                    scratch[out] = hex[Int(byte >> 4)]
-                    scratch[out + 1] = hex[Int(byte & 15)]
-                    out += 2
-                }
-                return try body(UnsafeRawBufferPointer(rebasing: scratch[0..<36]))
-            default: return try body(bytes)
-            }
-            let length = CanonicalInteger.write(value, into: scratch)
-            return try body(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
-        }
-    }
-
-    /// PSQLError hides its details from `description`; this names the server's message and code.
-    static func describe(_ error: any Error) -> String {
-        guard let error = error as? PSQLError else { return "\(error)" }
-        if let info = error.serverInfo, let message = info[.message] {
-            let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-            let detail = info[.detail].map { ": \($0)" } ?? ""
-            return "\(message)\(detail)\(state)"
-        }
-        switch error.code {
-        case .serverClosedConnection: return "the server closed the connection"
-        case .clientClosedConnection: return "the connection was closed"
-        case .connectionError: return "connection error: \(error.underlying.map { "\($0)" } ?? "unknown")"
-        case .sslUnsupported: return "the server does not support TLS (sslmode=require)"
-        case .authMechanismRequiresPassword: return "the server asks for a password; set password_file or password_credential"
-        default:
-            return "\(error.code)\(error.underlying.map { ": \($0)" } ?? "")"
-        }
+        return connection
     }
 }

@@ -61,6 +61,19 @@ public protocol PartitionFetcher: Sendable {
     /// - Throws: ``SourceError`` when the rows cannot be read. Bad rows are not
     ///   errors: they are skipped and counted in ``RowBatch/skipped``.
     func fetch(_ partition: Partition, deliver: (RowBatch) async throws -> Void) async throws
+
+    /// What the preparation decided that an operator should know (a fallback, once per fetch);
+    /// the fetch engine writes them to the journal.
+    var notices: [String] { get }
+
+    /// Every partition is done (or has given up): let go of what the preparation holds (a
+    /// connection keeping a snapshot open).
+    func finish() async
+}
+
+extension PartitionFetcher {
+    public var notices: [String] { [] }
+    public func finish() async {}
 }
 
 extension Source {
@@ -75,6 +88,13 @@ extension Source where Self: PartitionFetcher {
 extension Source {
     /// Fetches the whole source as one partition: prepare, then fetch.
     public func fetchWhole(deliver: (RowBatch) async throws -> Void) async throws {
-        try await prepare(partitions: 1).fetch(.whole, deliver: deliver)
+        let fetcher = try await prepare(partitions: 1)
+        do {
+            try await fetcher.fetch(.whole, deliver: deliver)
+        } catch {
+            await fetcher.finish()
+            throw error
+        }
+        await fetcher.finish()
     }
 }

@@ -32,4 +32,7 @@ extension ErrorCode where Domain == SourceError {
     public static let io = Self("io")
     public static let invalidConfiguration = Self("invalidConfiguration")
     public static let cancelled = Self("cancelled")
+    /// What the partitions of a fetch share is gone (the connection holding a PostgreSQL
+    /// snapshot): a partition cannot be retried alone, the whole source must be fetched again.
+    public static let sharedStateLost = Self("sharedStateLost")
 }

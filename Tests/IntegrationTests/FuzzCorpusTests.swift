@@ -5,7 +5,7 @@ import Testing
 /// ordinary build of its target: a crash fixed stays fixed. The fuzzing itself is
 /// scripts/fuzz, which .ci/run runs for each target.
 @Suite struct FuzzCorpusTests {
-    @Test(arguments: ["resp", "varlink", "rows", "config", "snapshot"])
+    @Test(arguments: ["resp", "varlink", "rows", "config", "snapshot", "pgcopy"])
     func theCorpusReplaysWithoutACrash(target: String) throws {
         let program = Products.directory.appendingPathComponent("fuzz-\(target)").path
         let corpus = Products.packageRoot.appendingPathComponent("fuzz/corpus/\(target)").path

@@ -11,6 +11,25 @@ import Testing
         server = try PostgresServer.get()
     }
 
+    /// 40,000 users, and a gate that sleeps at user 30,000 while the file `nameindex_gate_armed`
+    /// is in the server's data directory. (A file, not a table or a sequence: a retry reads the
+    /// same snapshot, in which a table would still say "armed", in a read-only transaction,
+    /// where nextval is refused.)
+    func armGate() throws {
+        try server.psql("""
+            DROP TABLE IF EXISTS fault_users;
+            CREATE TABLE fault_users AS SELECT g::bigint AS id, 'user ' || g || ' é' AS name FROM generate_series(1, 40000) g;
+            CREATE OR REPLACE FUNCTION nameindex_gate(id bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+              IF id = 30000 AND (pg_stat_file('nameindex_gate_armed', true)).size IS NOT NULL THEN PERFORM pg_sleep(120); END IF;
+              RETURN true;
+            END $$;
+            """)
+        FileManager.default.createFile(atPath: gateFile, contents: Data())
+    }
+
+    var gateFile: String { server.directory + "/data/nameindex_gate_armed" }
+
     /// Every key and name of a namespace, looked up in the running daemon.
     func lookupAll(_ daemon: DaemonHarness, namespace: String, keys: [String]) async throws -> [String?] {
         var names: [String?] = []
@@ -22,18 +41,10 @@ import Testing
     }
 
     @Test func aPartitionWhoseConnectionIsKilledMidStreamIsRetriedAndTheIndexIsExact() async throws {
-        // The gate sleeps at one row while armed: the partition has streamed rows and is then cut off.
-        try server.psql("""
-            DROP TABLE IF EXISTS fault_users, gate_armed;
-            CREATE TABLE fault_users AS SELECT g::bigint AS id, 'user ' || g || ' é' AS name FROM generate_series(1, 40000) g;
-            CREATE TABLE gate_armed(x int);
-            INSERT INTO gate_armed VALUES (1);
-            CREATE OR REPLACE FUNCTION nameindex_gate(id bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
-            BEGIN
-              IF id = 30000 AND EXISTS (SELECT 1 FROM gate_armed) THEN PERFORM pg_sleep(120); END IF;
-              RETURN true;
-            END $$;
-            """)
+        // The gate sleeps at one row the first time only: the partition has streamed rows and is
+        // then cut off. (A sequence, not a table: the retry reads the same snapshot, in which a
+        // table would still say "armed".)
+        try armGate()
         let daemon = try DaemonHarness(configuration: """
             [[source]]
             name = "users"
@@ -55,8 +66,8 @@ import Testing
                 SELECT count(*) FROM pg_stat_activity WHERE application_name = 'nameindexd' AND wait_event = 'PgSleep'
                 """)
             if out.trimmingCharacters(in: .whitespacesAndNewlines) == "1" {
+                try FileManager.default.removeItem(atPath: gateFile)
                 let terminated = try server.psql("""
-                    DELETE FROM gate_armed;
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'nameindexd' AND wait_event = 'PgSleep';
                     """)
                 killed = terminated.contains("t")
@@ -195,17 +206,68 @@ extension PostgresDaemonTests {
         }
         #expect(sleeping)
         #expect(try daemon.namectl(["reload", "--cancel"]).stdout.hasPrefix("Cancelled the running reload"))
-        // The connection is closed by the daemon; the server ends the backend when it notices.
-        try server.psql("DELETE FROM cancel_gate")
+        // PQcancel stops the query while the gate is still shut, and the connection is closed:
+        // its backend is gone from pg_stat_activity without the query ever waking.
         var left = try connections()
-        for _ in 0..<400 where left != "0" {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while left != "0" && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(25))
             left = try connections()
         }
         #expect(left == "0")
+        try server.psql("DELETE FROM cancel_gate")
         let status = try await daemon.client.status()
         #expect(status.generation == 1)
         #expect(status.sources[0].rows == 1000)
+        try await daemon.stop()
+    }
+}
+
+extension PostgresDaemonTests {
+    /// The connection holding the partitions' snapshot dies, then a partition's: the partition
+    /// cannot import the snapshot again, so the whole source is fetched again, under a new one.
+    @Test func whenTheSnapshotsHolderIsGoneTheWholeSourceIsFetchedAgain() async throws {
+        try armGate()
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "postgresql"
+            url = "\(server.url())&application_name=nameindex-holder"
+            query = "SELECT id, name FROM fault_users WHERE {partition_filter} AND nameindex_gate(id)"
+            partition_key = "id"
+            partitions = 4
+            retries = 2
+            retry_delay = "100ms"
+            """)
+        try daemon.launch()
+        let deadline = ContinuousClock.now + .seconds(60)
+        var killed = false
+        while !killed && ContinuousClock.now < deadline {
+            let sleeping = try server.psql("""
+                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'nameindex-holder' AND wait_event = 'PgSleep'
+                """).trimmingCharacters(in: .whitespacesAndNewlines)
+            if sleeping == "1" {
+                // The holder first (idle in its transaction), then the sleeping partition.
+                let holder = try server.psql("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE application_name = 'nameindex-holder' AND state = 'idle in transaction';
+                    """)
+                try #require(holder.contains("t"), "a connection holds the snapshot: \(holder)")
+                try FileManager.default.removeItem(atPath: gateFile)
+                killed = try server.psql("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'nameindex-holder' AND wait_event = 'PgSleep';
+                    """).contains("t")
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(killed)
+        try await daemon.waitUntilLoaded()
+        let status = try await daemon.client.status()
+        #expect(status.sources[0].state == .loaded)
+        #expect(status.sources[0].rows == 40000)
+        #expect(daemon.log.contains("fetching the whole source again"), "\(daemon.log)")
         try await daemon.stop()
     }
 }

@@ -155,7 +155,7 @@ let userSource = """
         (pgSource + "password_file = \"pw\"\npassword_credential = \"pg\"\n", "source[1].password_credential", "not both"),
         (pgSource + "password_credential = \"../x\"\n", "source[1].password_credential", "a credential name"),
         (pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts WHERE {partition_filter}") + "partition_key = \"id\"\npartition_by = \"modulo\"\n",
-         "source[1].partition_by", "expected 'hash' or 'range'"),
+         "source[1].partition_by", "expected 'pages', 'hash' or 'range', got 'modulo'"),
         (userSource + "partitions = 0\n", "source[1].partitions", "from 1 to 1024"),
         (pgSource + "check_interval = \"1min\"\n", "source[1].check_query", "check_interval needs check_query"),
         (pgSource + "check_query = \"SELECT 1\"\n", "source[1].check_interval", "needs check_interval"),
@@ -185,7 +185,7 @@ let userSource = """
             Issue.record("not a postgresql source")
             return
         }
-        #expect(pg.location.host == "db" && pg.location.user == "reader" && pg.location.database == "app")
+        #expect(pg.url.settings["host"] == "db" && pg.url.settings["user"] == "reader" && pg.url.settings["dbname"] == "app")
         #expect(pg.query.filter == PartitionFilter(method: .range, key: "a.id"))
         #expect(pg.password == .file("/etc/nameindexd/secrets/pw"))
         #expect(configuration.sources[0].fetch.partitions == 3)

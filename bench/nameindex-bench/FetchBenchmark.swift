@@ -29,8 +29,34 @@ struct FetchBenchmark: AsyncParsableCommand {
             for: Partition(index: partition, of: count), bounds: nil, dialect: .postgresql)
     }
 
-    /// The kinds the daemon is timed with: PostgresNIO, and psql's COPY through the command kind.
-    enum Kind: String { case postgresql, command }
+    /// The kinds the daemon is timed with: libpq's binary COPY by hash and by heap pages, and
+    /// psql's COPY through the command kind.
+    enum Kind: String { case postgresql, pages, command }
+
+    /// Each table's heap pages now (what `pages` splits), read with psql.
+    func pageCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for table in Self.tables {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: psql)
+            process.arguments = ["-X", "-q", "-A", "-t", "-h", host, "-U", user, "-d", database, "-c",
+                "SELECT pg_relation_size('\(table)') / current_setting('block_size')::int8"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            counts[table] = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        return counts
+    }
+
+    /// The ctid predicate of partition `i` of `count` over `pages` pages (as the daemon writes it).
+    func pagePredicate(_ i: Int, of count: Int, pages: Int) -> String {
+        PartitionFilter(method: .pages, key: "", table: .init(relation: "t")).predicate(
+            for: Partition(index: i, of: count), bounds: 0...Int64(pages), dialect: .postgresql
+        ).replacingOccurrences(of: "t.ctid", with: "ctid")
+    }
 
     func configuration(directory: String, partitions: Int, kind: Kind = .postgresql) -> String {
         var text = """
@@ -42,7 +68,7 @@ struct FetchBenchmark: AsyncParsableCommand {
             """
         for table in Self.tables {
             switch kind {
-            case .postgresql:
+            case .postgresql, .pages:
                 text += """
 
                     [[source]]
@@ -53,6 +79,7 @@ struct FetchBenchmark: AsyncParsableCommand {
                     query = "SELECT id, name FROM \(table) WHERE {partition_filter}"
                     partition_key = "id"
                     partitions = \(partitions)
+                    \(kind == .pages ? "partition_table = \"\(table)\"" : "partition_by = \"hash\"")
 
                     """
             case .command:
@@ -73,7 +100,7 @@ struct FetchBenchmark: AsyncParsableCommand {
     }
 
     /// Every table's partitions through psql at once; the seconds until the last ends.
-    func psqlCopy(partitions: Int) throws -> Double {
+    func psqlCopy(partitions: Int, pages: [String: Int]? = nil) throws -> Double {
         let clock = ContinuousClock()
         let start = clock.now
         var processes: [Process] = []
@@ -83,7 +110,7 @@ struct FetchBenchmark: AsyncParsableCommand {
                 process.executableURL = URL(fileURLWithPath: psql)
                 process.arguments = [
                     "-X", "-q", "-h", host, "-U", user, "-d", database, "-c",
-                    "\\copy (SELECT id, name FROM \(table) WHERE \(predicate(i, of: partitions))) TO '/dev/null'",
+                    "\\copy (SELECT id, name FROM \(table) WHERE \(pages.map { pagePredicate(i, of: partitions, pages: $0[table] ?? 0) } ?? predicate(i, of: partitions))) TO '/dev/null'",
                 ]
                 process.standardOutput = FileHandle.nullDevice
                 try process.run()
@@ -103,6 +130,8 @@ struct FetchBenchmark: AsyncParsableCommand {
         var entries: Int
         var indexBytes: Int
         var peakRSS: Int
+        /// The daemon's user + system CPU time until READY, per row loaded.
+        var cpuNanosecondsPerRow: Double
     }
 
     /// A fresh daemon (no snapshot) loading everything; its own load duration, READY time and peak RSS.
@@ -114,6 +143,8 @@ struct FetchBenchmark: AsyncParsableCommand {
             .write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
         let daemon = try DaemonRun(directory: directory, arguments: ["--config", directory + "/nameindexd.toml"])
         let (seconds, _) = try daemon.startUntilReady()
+        // At READY, before the snapshot write that follows the swap has done much.
+        let cpu = ProcessMemory.cpuSeconds(pid: daemon.process.processIdentifier)
         let status = try await NameIndexClient(socketPath: directory + "/run/control").status()
         let memory = ProcessMemory.read(pid: daemon.process.processIdentifier)
         daemon.stop()
@@ -122,19 +153,25 @@ struct FetchBenchmark: AsyncParsableCommand {
         }
         return DaemonLoad(
             loadSeconds: Double(status.loadDurationUSec ?? 0) / 1e6, readySeconds: seconds, entries: status.entries,
-            indexBytes: status.indexBytes, peakRSS: memory.peak)
+            indexBytes: status.indexBytes, peakRSS: memory.peak,
+            cpuNanosecondsPerRow: cpu * 1e9 / Double(max(1, status.entries)))
     }
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        print("fetch benchmark: \(Self.tables.joined(separator: ", ")) over \(host); \(rounds) rounds of A (psql \\copy) B (nameindexd, postgresql kind) C (nameindexd, command kind running psql), medians")
+        print("fetch benchmark: \(Self.tables.joined(separator: ", ")) over \(host); \(rounds) rounds of A (psql \\copy, hash predicates) B (nameindexd, postgresql kind, hash) C (psql \\copy, ctid ranges) D (nameindexd, pages) E (nameindexd, command kind running psql), medians")
+        let pages = try pageCounts()
         for count in partitions.split(separator: ",").compactMap({ Int($0) }) {
             var copies: [Double] = []
             var loads: [DaemonLoad] = []
             var viaPsql: [DaemonLoad] = []
+            var pageCopies: [Double] = []
+            var pageLoads: [DaemonLoad] = []
             for _ in 0..<rounds {
                 copies.append(try psqlCopy(partitions: count))
                 loads.append(try await daemonLoad(partitions: count))
+                pageCopies.append(try psqlCopy(partitions: count, pages: pages))
+                pageLoads.append(try await daemonLoad(partitions: count, kind: .pages))
                 viaPsql.append(try await daemonLoad(partitions: count, kind: .command))
             }
             let copy = Figures.median(copies)
@@ -146,12 +183,22 @@ struct FetchBenchmark: AsyncParsableCommand {
                 format: "partitions %d: psql \\copy %.2f s | nameindexd load %.2f s (%.1fM rows/s), READY after %.2f s | ratio %.2f× | peak RSS %@ = index %@ + %@",
                 count, copy, load, Double(last.entries) / load / 1e6, ready, load / copy, Figures.mib(peak),
                 Figures.mib(last.indexBytes), Figures.mib(peak - last.indexBytes)))
+            print(String(format: "  client CPU %.0f ns/row (hash), %.0f ns/row (pages)",
+                Figures.median(loads.map(\.cpuNanosecondsPerRow)), Figures.median(pageLoads.map(\.cpuNanosecondsPerRow))))
+            let pageCopy = Figures.median(pageCopies)
+            let pageLoad = Figures.median(pageLoads.map(\.loadSeconds))
+            print(String(
+                format: "  pages: psql \\copy by ctid ranges %.2f s | nameindexd pages %.2f s | ratio %.2f× (against the best psql figure %.2f s: %.2f×) | peak RSS %@",
+                pageCopy, pageLoad, pageLoad / pageCopy, min(pageCopy, copy), pageLoad / min(pageCopy, copy),
+                Figures.mib(pageLoads.map(\.peakRSS).max()!)))
             let command = Figures.median(viaPsql.map(\.loadSeconds))
             print(String(
                 format: "  kind = \"command\" running psql \\copy: load %.2f s, ratio %.2f×, peak RSS %@",
                 command, command / copy, Figures.mib(viaPsql.map(\.peakRSS).max()!)))
             print("  runs: psql " + copies.map { String(format: "%.2f", $0) }.joined(separator: " ")
                 + " | postgresql " + loads.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " ")
+                + " | psql ctid " + pageCopies.map { String(format: "%.2f", $0) }.joined(separator: " ")
+                + " | pages " + pageLoads.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " ")
                 + " | command " + viaPsql.map { String(format: "%.2f", $0.loadSeconds) }.joined(separator: " "))
         }
     }

@@ -24,6 +24,15 @@ enum ProcessMemory {
         return (field("VmRSS"), field("VmHWM"))
     }
 
+    /// User plus system CPU seconds `pid` has used so far (/proc/PID/stat, fields 14 and 15).
+    static func cpuSeconds(pid: Int32) -> Double {
+        guard let text = procFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Anonymous memory backed by transparent huge pages (`AnonHugePages`), as text.
     static func hugePages() -> String {
         guard let text = procFile("/proc/self/smaps_rollup"),

@@ -34,6 +34,15 @@ struct FetchRunner: Sendable {
     /// Fetches `source`: every partition at once (each retried on its own),
     /// joined in partition order into one table; or the error of a partition that failed.
     func fetch(_ source: any Source, policy: FetchPolicy) async -> SourceOutcome {
+        let outcome = await fetchOnce(source, policy: policy)
+        guard outcome.sharedStateLost, !Task.isCancelled else { return outcome }
+        logger.warning(
+            "Source '\(source.name)': what its partitions share is gone (\(outcome.error ?? "")); fetching the whole source again.",
+            metadata: ["source": "\(source.name)"])
+        return await fetchOnce(source, policy: policy)
+    }
+
+    private func fetchOnce(_ source: any Source, policy: FetchPolicy) async -> SourceOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         var outcome = SourceOutcome(source: source.name)
@@ -45,6 +54,9 @@ struct FetchRunner: Sendable {
         }) {
         case .success(let prepared):
             fetcher = prepared
+            for notice in prepared.notices {
+                logger.notice("Source '\(source.name)': \(notice)", metadata: ["source": "\(source.name)"])
+            }
         case .failure(let failure):
             outcome.error = failure.message
             board.set(source.name, partition: nil, .failed)
@@ -69,6 +81,7 @@ struct FetchRunner: Sendable {
             for await (index, result) in group { results[index] = result }
             return results.map { $0! }
         }
+        await fetcher.finish()
         var merged: KeyTableBuilder?
         var skipped = SkipCounts()
         do {
@@ -81,6 +94,7 @@ struct FetchRunner: Sendable {
             outcome.skipped = skipped
         } catch let failure as PartitionFailure {
             outcome.error = failure.message
+            outcome.sharedStateLost = results.contains { if case .failure(let f) = $0 { f.sharedStateLost } else { false } }
         } catch {
             outcome.error = "\(error)"
         }
@@ -92,6 +106,8 @@ struct FetchRunner: Sendable {
     /// Why a partition gave up: its last error, worded for the source.
     struct PartitionFailure: Error {
         let message: String
+        /// What the partitions share is gone: fetch the whole source again.
+        var sharedStateLost = false
     }
 
     /// `body` under the daemon-wide limit, tried again after failures as `policy` says.
@@ -130,6 +146,11 @@ struct FetchRunner: Sendable {
             case .failure(let error):
                 if Task.isCancelled { return .failure(PartitionFailure(message: "cancelled")) }
                 let attempts = attempt == 1 ? "" : " (after \(attempt) attempts)"
+                if (error as? SourceError)?.code == .sharedStateLost {
+                    // Retrying this partition alone cannot work; the caller fetches the whole source again.
+                    if let partition { board.set(source.name, partition: partition.index, .failed) }
+                    return .failure(PartitionFailure(message: "\(where_)\(error)\(attempts)", sharedStateLost: true))
+                }
                 guard attempt <= policy.retries else {
                     if let partition { board.set(source.name, partition: partition.index, .failed) }
                     logger.error("Failed to fetch \(label): \(error)\(attempts)")

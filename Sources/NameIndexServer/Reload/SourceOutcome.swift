@@ -16,4 +16,7 @@ struct SourceOutcome: Sendable {
     var fetched = true
     /// The change check's value, read just before the fetch; nil without a check (or when it failed).
     var checkValue: String?
+    /// A partition failed because what the partitions share (a snapshot) is gone: worth one
+    /// more fetch of the whole source.
+    var sharedStateLost = false
 }

@@ -4,7 +4,18 @@ import NameIndexSources
 /// Collects every row of a partitioned fetch: prepare once, then all partitions at once.
 func fetchAll(_ source: any Source, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts) {
     let fetcher = try await source.prepare(partitions: partitions)
-    return try await withThrowingTaskGroup(of: ([[String]], SkipCounts).self) { group in
+    do {
+        let all = try await fetchPartitions(fetcher, partitions: partitions)
+        await fetcher.finish()
+        return all
+    } catch {
+        await fetcher.finish()
+        throw error
+    }
+}
+
+private func fetchPartitions(_ fetcher: any PartitionFetcher, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts) {
+    try await withThrowingTaskGroup(of: ([[String]], SkipCounts).self) { group in
         for index in 0..<partitions {
             group.addTask {
                 var rows: [[String]] = []

@@ -21,13 +21,15 @@ public struct QueryKeys: Sendable, Equatable {
         .init("partition_key", .string),
     ])
 
-    init(reading table: SourceTable) throws {
+    /// Reads the keys; `pages` is the `partition_table` of a kind that can split a table by its
+    /// pages (postgresql), nil when it is not set; `allowsPages` whether the kind can.
+    init(reading table: SourceTable, pages: PartitionFilter.PageTable? = nil, allowsPages: Bool = false) throws {
         let keys = table.keys
         query = try keys.requiredString("query")
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw keys.error(.invalidValue, "query", "expected an SQL query, got an empty string")
         }
-        filter = try Self.partitionFilter(keys, query: query, partitions: table.partitions)
+        filter = try Self.partitionFilter(keys, query: query, partitions: table.partitions, pages: pages, allowsPages: allowsPages)
         checkQuery = try keys.nonEmptyString("check_query")
         if checkQuery != nil, table.checkInterval == nil {
             throw keys.error(.missingKey, "check_interval", "a change check needs check_interval (how often to check)")
@@ -41,20 +43,22 @@ public struct QueryKeys: Sendable, Equatable {
         var lines = ["query = \(TOMLText.string(query))"]
         if let filter {
             lines.append("partition_by = \(TOMLText.string(filter.method.rawValue))")
-            lines.append("partition_key = \(TOMLText.string(filter.key))")
+            if !filter.key.isEmpty { lines.append("partition_key = \(TOMLText.string(filter.key))") }
         }
         if let checkQuery { lines.append("check_query = \(TOMLText.string(checkQuery))") }
         return lines
     }
 
     /// `partition_by` and `partition_key`, which belong with `{partition_filter}` in the query.
-    private static func partitionFilter(_ keys: TableReader, query: String, partitions: Int) throws -> PartitionFilter? {
+    private static func partitionFilter(
+        _ keys: TableReader, query: String, partitions: Int, pages: PartitionFilter.PageTable?, allowsPages: Bool
+    ) throws -> PartitionFilter? {
         let key = try keys.nonEmptyString("partition_key")
         let methodName = try keys.string("partition_by")
         guard query.contains(PartitionFilter.placeholder) else {
-            if key != nil || methodName != nil {
+            if key != nil || methodName != nil || pages != nil {
                 throw keys.error(
-                    .invalidValue, key != nil ? "partition_key" : "partition_by",
+                    .invalidValue, key != nil ? "partition_key" : methodName != nil ? "partition_by" : "partition_table",
                     "the query has no {partition_filter} for the partition predicate to go into")
             }
             if partitions > 1, !query.contains("{partition}") {
@@ -64,16 +68,22 @@ public struct QueryKeys: Sendable, Equatable {
             }
             return nil
         }
-        guard let key else {
-            throw keys.error(.missingKey, "partition_key", "the query has {partition_filter}: name the key to partition on (e.g. \"id\")")
-        }
-        var method = PartitionFilter.Method.hash
+        // Where a table's pages can be split, that is the default.
+        var method: PartitionFilter.Method = pages != nil ? .pages : .hash
         if let methodName {
-            guard let known = PartitionFilter.Method(rawValue: methodName) else {
-                throw keys.error(.invalidValue, "partition_by", "expected 'hash' or 'range', got '\(methodName)'")
+            guard let known = PartitionFilter.Method(rawValue: methodName), allowsPages || known != .pages else {
+                let expected = allowsPages ? "'pages', 'hash' or 'range'" : "'hash' or 'range'"
+                throw keys.error(.invalidValue, "partition_by", "expected \(expected), got '\(methodName)'")
             }
             method = known
         }
-        return PartitionFilter(method: method, key: key)
+        if method == .pages, pages == nil {
+            throw keys.error(
+                .missingKey, "partition_table", "partition_by = \"pages\" needs partition_table: the table the query reads (and its alias)")
+        }
+        guard key != nil || method == .pages else {
+            throw keys.error(.missingKey, "partition_key", "the query has {partition_filter}: name the key to partition on (e.g. \"id\")")
+        }
+        return PartitionFilter(method: method, key: key ?? "", table: pages)
     }
 }

@@ -1,0 +1,138 @@
+import NameIndexCore
+
+/// PostgreSQL's binary COPY format, parsed as it streams from `COPY (…) TO STDOUT (FORMAT
+/// binary)` into a ``RowBatch``: a signature and header, then per row a column count (2, the
+/// key and the name the generated statement casts) and each column as a length (-1: NULL) and
+/// its bytes, then -1 as the trailer.
+///
+/// Messages may split a row anywhere; the unfinished part is carried to the next message, so
+/// the carry never holds more than one row, and a column longer than ``maximumFieldBytes`` is
+/// refused before its bytes arrive. Nothing is allocated per row: rows go straight from the
+/// message's bytes into the batch.
+public struct PostgresBinaryCopy: Sendable {
+    /// How the key column is cast: `::int8` (8 bytes, written as its canonical decimal text) or `::text`.
+    public enum KeyType: Sendable { case int8, text }
+
+    public let keyType: KeyType
+    /// The longest column accepted (a name, most likely); longer fails the fetch.
+    public let maximumFieldBytes: Int
+    /// Rows the server sent, NULLs included: compared with its `COPY n`.
+    public private(set) var rows = 0
+
+    private var carry: [UInt8] = []
+    private var headerRead = false
+    private var ended = false
+
+    public static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
+    public static let defaultMaximumFieldBytes = 64 << 20
+
+    public init(keyType: KeyType, maximumFieldBytes: Int = PostgresBinaryCopy.defaultMaximumFieldBytes) {
+        self.keyType = keyType
+        self.maximumFieldBytes = maximumFieldBytes
+    }
+
+    /// Parses one message of the stream, appending its complete rows to `batch`.
+    public mutating func feed(_ message: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
+        guard !message.isEmpty else { return }
+        if carry.isEmpty {
+            let used = try parse(message, into: &batch)
+            if used < message.count { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: message[used...])) }
+            return
+        }
+        carry.append(contentsOf: message)
+        let held = carry
+        let used = try held.withUnsafeBytes { try parse($0, into: &batch) }
+        carry.removeFirst(used)
+    }
+
+    /// The stream has ended: it must have ended with the trailer, with nothing after it.
+    public func finish() throws {
+        guard ended, carry.isEmpty else {
+            throw Self.failure("the COPY stream ended in the middle (\(headerRead ? "after \(rows) rows" : "before its header"))")
+        }
+    }
+
+    /// Parses what it can of `bytes`; returns how many bytes it used.
+    private mutating func parse(_ bytes: UnsafeRawBufferPointer, into batch: inout RowBatch) throws -> Int {
+        var at = 0
+        if !headerRead {
+            guard let end = try header(bytes) else { return 0 }
+            at = end
+            headerRead = true
+        }
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: the text of an int8
+        while at < bytes.count {
+            if ended { throw Self.failure("\(bytes.count - at) bytes after the end of the COPY stream") }
+            guard at + 2 <= bytes.count else { return at }
+            let columns = Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int16.self))
+            if columns == -1 {
+                ended = true
+                at += 2
+                continue
+            }
+            guard columns == 2 else { throw Self.failure("a row with \(columns) columns; the statement selects 2") }
+            guard let (key, afterKey) = try field(bytes, at: at + 2),
+                let (name, afterName) = try field(bytes, at: afterKey)
+            else { return at }
+            at = afterName
+            rows += 1
+            guard let key, let name else {
+                batch.skipped.empty += 1
+                continue
+            }
+            let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[key])
+            let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[name])
+            switch keyType {
+            case .text:
+                batch.appendIfValid(key: keyBytes, name: nameBytes)
+            case .int8:
+                guard keyBytes.count == 8 else { throw Self.failure("an int8 key of \(keyBytes.count) bytes, not 8") }
+                let value = Int64(bigEndian: keyBytes.loadUnaligned(as: Int64.self))
+                withUnsafeMutableBytes(of: &scratch) { text in
+                    let length = CanonicalInteger.write(value, into: text)
+                    batch.appendIfValid(key: UnsafeRawBufferPointer(rebasing: text[0..<length]), name: nameBytes)
+                }
+            }
+        }
+        return at
+    }
+
+    /// The header's end, or nil when `bytes` does not hold all of it yet.
+    private func header(_ bytes: UnsafeRawBufferPointer) throws -> Int? {
+        let fixed = Self.signature.count + 8
+        guard bytes.count >= Self.signature.count else {
+            guard bytes.elementsEqual(Self.signature.prefix(bytes.count)) else { throw Self.failure("not PostgreSQL's binary COPY format") }
+            return nil
+        }
+        guard bytes.prefix(Self.signature.count).elementsEqual(Self.signature) else {
+            throw Self.failure("not PostgreSQL's binary COPY format")
+        }
+        guard bytes.count >= fixed else { return nil }
+        let flags = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: Self.signature.count, as: UInt32.self))
+        guard flags & (1 << 16) == 0 else { throw Self.failure("a COPY stream with OIDs, which the statement does not ask for") }
+        let extensionLength = Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: Self.signature.count + 4, as: Int32.self))
+        guard extensionLength >= 0, Int(extensionLength) <= maximumFieldBytes else {
+            throw Self.failure("a COPY header extension of \(extensionLength) bytes")
+        }
+        guard bytes.count >= fixed + Int(extensionLength) else { return nil }
+        return fixed + Int(extensionLength)
+    }
+
+    /// One column at `at`: its byte range (nil: NULL) and where the next begins; nil when `bytes`
+    /// does not hold all of it yet.
+    private func field(_ bytes: UnsafeRawBufferPointer, at: Int) throws -> (Range<Int>?, Int)? {
+        guard at + 4 <= bytes.count else { return nil }
+        let length = Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self))
+        if length == -1 { return (nil, at + 4) }
+        guard length >= 0, Int(length) <= maximumFieldBytes else {
+            throw Self.failure("a column of field length \(length) bytes (the most accepted is \(maximumFieldBytes))")
+        }
+        let end = at + 4 + Int(length)
+        guard end <= bytes.count else { return nil }
+        return (at + 4..<end, end)
+    }
+
+    private static func failure(_ message: String) -> SourceError {
+        SourceError(code: .io, message: "PostgreSQL sent \(message)")
+    }
+}
