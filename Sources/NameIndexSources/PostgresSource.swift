@@ -204,10 +204,18 @@ public struct PostgresSource: Source {
             let (statement, keyType) = Self.copyStatement(sql, types: types)
             try await connection.run { PQclear(try PostgresConnection.execute($0, statement, expecting: [PGRES_COPY_OUT])) }
             let stream = CopyStream(parser: PostgresBinaryCopy(keyType: keyType), batchRows: batchRows)
+            // Double-buffered: the connection's thread reads and parses the next batch while
+            // this one goes into the index; at most two batches are in flight.
+            var next = try await connection.run { try stream.next($0) }
             while true {
-                let (batch, done) = try await connection.run { try stream.next($0) }
+                let (batch, done) = next
+                if done {
+                    if !batch.isEmpty { try await deliver(batch) }
+                    return
+                }
+                async let following = connection.run { try stream.next($0) }
                 if !batch.isEmpty { try await deliver(batch) }
-                if done { return }
+                next = try await following
             }
         }
     }
