@@ -232,6 +232,10 @@ public struct PostgresSource: Source {
 
         /// Reads until a batch is full or the stream ends (then checks the server's row count).
         func next(_ connection: OpaquePointer) throws -> (RowBatch, done: Bool) {
+            // A local copy: the class's stored property would cost a dynamic exclusivity check
+            // per message.
+            var parser = self.parser
+            defer { self.parser = parser }
             var batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
             while batch.count + batch.skipped.total < batchRows {
                 var buffer: UnsafeMutablePointer<CChar>?
@@ -241,13 +245,13 @@ public struct PostgresSource: Source {
                     try parser.feed(UnsafeRawBufferPointer(start: buffer, count: Int(length)), into: &batch)
                     continue
                 }
-                try finish(connection, failed: length == -2)
+                try finish(connection, failed: length == -2, parser: parser)
                 return (batch, true)
             }
             return (batch, false)
         }
 
-        private func finish(_ connection: OpaquePointer, failed: Bool) throws {
+        private func finish(_ connection: OpaquePointer, failed: Bool, parser: PostgresBinaryCopy) throws {
             let result = try PostgresConnection.check(connection, PQgetResult(connection), expecting: [PGRES_COMMAND_OK])
             let reported = Int(String(cString: PQcmdTuples(result)))
             PQclear(result)
