@@ -16,6 +16,9 @@ public struct RowBatch: Sendable {
     public private(set) var rows: [Row] = []
     /// Rows the source read but did not pass on, by reason.
     public var skipped = SkipCounts()
+    /// What the source noticed in these rows that an operator should know (a prompt before
+    /// the data); the fetch engine writes them to the journal. Empty, and free, almost always.
+    public var notices: [String] = []
 
     public init(reservingBytes: Int = 0, rows rowCapacity: Int = 0) {
         bytes.reserveCapacity(reservingBytes)
@@ -56,6 +59,18 @@ public struct RowBatch: Sendable {
         k.withUTF8 { kb in v.withUTF8 { vb in append(key: UnsafeRawBufferPointer(kb), name: UnsafeRawBufferPointer(vb)) } }
     }
 
+    /// Drops the first row (its bytes stay, unused).
+    public mutating func removeFirstRow() {
+        if !rows.isEmpty { rows.removeFirst() }
+    }
+
+    /// Calls `body` with the keys of the first `count` rows (at most all of them).
+    public func withKeys<R>(upTo count: Int, _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { all in
+            try body(rows.prefix(count).map { UnsafeRawBufferPointer(rebasing: all[$0.keyStart..<$0.keyStart + $0.keyCount]) })
+        }
+    }
+
     /// Calls `body` with the key and name bytes of every row, in order.
     public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { all in
@@ -70,7 +85,10 @@ public struct RowBatch: Sendable {
 
 /// Counts of rows that were read but not loaded, by reason.
 public struct SkipCounts: Sendable, Equatable, Codable {
-    /// Rows whose key or name was empty (or NULL).
+    /// Rows whose key or name was NULL: SQL's NULL, JSON's `null` or a missing member, or a
+    /// field equal to the source's `null_value`.
+    public var null: Int = 0
+    /// Rows whose key or name was empty.
     public var empty: Int = 0
     /// Rows whose key or name was not valid UTF-8.
     public var invalidUTF8: Int = 0
@@ -79,16 +97,18 @@ public struct SkipCounts: Sendable, Equatable, Codable {
     /// Lines (CSV: records) longer than the source's `max_line_bytes`, dropped unread.
     public var tooLong: Int = 0
 
-    public init(empty: Int = 0, invalidUTF8: Int = 0, malformed: Int = 0, tooLong: Int = 0) {
+    public init(null: Int = 0, empty: Int = 0, invalidUTF8: Int = 0, malformed: Int = 0, tooLong: Int = 0) {
+        self.null = null
         self.empty = empty
         self.invalidUTF8 = invalidUTF8
         self.malformed = malformed
         self.tooLong = tooLong
     }
 
-    public var total: Int { empty + invalidUTF8 + malformed + tooLong }
+    public var total: Int { null + empty + invalidUTF8 + malformed + tooLong }
 
     public static func += (lhs: inout SkipCounts, rhs: SkipCounts) {
+        lhs.null += rhs.null
         lhs.empty += rhs.empty
         lhs.invalidUTF8 += rhs.invalidUTF8
         lhs.malformed += rhs.malformed

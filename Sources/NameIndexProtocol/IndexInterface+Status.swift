@@ -61,6 +61,7 @@ extension IndexInterface {
         public var state: SourceState
         public var rows: Int
         public var bytes: Int?
+        public var skippedNull: Int
         public var skippedEmpty: Int
         public var skippedInvalidUTF8: Int
         public var skippedMalformed: Int
@@ -84,6 +85,7 @@ extension IndexInterface {
             self.kind = kind
             self.state = .pending
             self.rows = 0
+            self.skippedNull = 0
             self.skippedEmpty = 0
             self.skippedInvalidUTF8 = 0
             self.skippedMalformed = 0

@@ -75,9 +75,11 @@ public enum IndexInterface {
           # of its table.
           rows: int,
           bytes: ?int,
-          # Rows read but skipped: an empty key or name, invalid UTF-8, no
-          # name column (or not a JSON object, or nested too deep), a line
-          # longer than max_line_bytes.
+          # Rows read but skipped: a NULL key or name (SQL NULL, JSON null
+          # or a missing member, a field equal to null_value), an empty key
+          # or name, invalid UTF-8, no name column (or not a JSON object, or
+          # nested too deep), a line longer than max_line_bytes.
+          skippedNull: int,
           skippedEmpty: int,
           skippedInvalidUTF8: int,
           skippedMalformed: int,

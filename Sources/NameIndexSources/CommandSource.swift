@@ -24,6 +24,7 @@ public struct CommandSource: Source, PartitionFetcher {
     public let name: String
     public let namespace: String
     public var kind: String { "command" }
+    public var worksElsewhere: Bool { true }
     /// The program and its arguments; `{partition}` and `{partitions}` are substituted.
     public let arguments: [String]
     public let rows: RowFormat
@@ -34,6 +35,18 @@ public struct CommandSource: Source, PartitionFetcher {
     public var stderrLines = 5
     /// `check_command`: what it prints, run at every check, changes when the data does.
     public var checkCommand: [String]?
+    /// `drop_prefix`: a regular expression; what it matches at the start of the output (and of
+    /// `check_command`'s) is dropped, such as the prompt beeline prints before the first row.
+    public var dropPrefix: String?
+
+    /// `pattern` as a regular expression, or the error that says why it is not one.
+    public static func compiledPrefix(_ pattern: String) throws(SourceError) -> Regex<AnyRegexOutput> {
+        do {
+            return try Regex(pattern)
+        } catch {
+            throw SourceError(code: .invalidConfiguration, message: "drop_prefix '\(pattern)' is not a regular expression: \(error)")
+        }
+    }
 
     /// The most output `check_command` may print: its value is a token to compare, not data.
     public static let maximumCheckOutputBytes = 65_536
@@ -54,6 +67,8 @@ public struct CommandSource: Source, PartitionFetcher {
                 maximumLineBytes: Self.maximumCheckOutputBytes),
             workingDirectory: workingDirectory)
         lines.batchRows = 16
+        lines.dropPrefix = dropPrefix
+        lines.detectsPreamble = false
         var output: [String] = []
         var bytes = 0
         try await lines.fetch(.whole) { batch in
@@ -67,6 +82,9 @@ public struct CommandSource: Source, PartitionFetcher {
         }
         return output.joined(separator: "\n")
     }
+
+    /// Whether a first line unlike the rest is reported (for rows, not for `check_command`).
+    var detectsPreamble = true
 
     public init(name: String, namespace: String, arguments: [String], rows: RowFormat, workingDirectory: String? = nil) {
         precondition(!arguments.isEmpty, "a command needs a program")
@@ -93,6 +111,8 @@ public struct CommandSource: Source, PartitionFetcher {
         let format = rows
         let batchRows = batchRows
         let keep = stderrLines
+        let prefix = try dropPrefix.map { pattern throws(SourceError) in try Self.compiledPrefix(pattern) }
+        let detects = detectsPreamble
         let result: ExecutionResult<[String], SequenceOutput, SequenceOutput>
         do {
             result = try await withTaskCancellationHandler {
@@ -111,7 +131,9 @@ public struct CommandSource: Source, PartitionFetcher {
                             }
                             return tail.lines
                         }
-                        var stream = RowStream(format: format, batchRows: batchRows, label: label)
+                        var stream = RowStream(
+                            format: format, batchRows: batchRows, label: label,
+                            preamble: RowStream.Preamble(pattern: prefix, detects: detects))
                         for try await buffer in execution.standardOutput {
                             try Task.checkCancellation()
                             if let full = try buffer.withUnsafeBytes({ try stream.parse($0) }) { try await deliver(full) }
@@ -156,19 +178,25 @@ private final class ProcessGroup: Sendable {
     }
 }
 
-/// The last few lines of a byte stream, for error messages.
+/// What a failed program said, for error messages: the last few lines of its standard
+/// error, without the stack frames of a JVM client (`\tat …`, `... 22 more`), after the first
+/// line that starts with `Error` (beeline prints its message first and the trace after it).
 struct StderrTail {
     private let limit: Int
     private var partial: [UInt8] = []
     private(set) var complete: [String] = []
+    private var headline: String?
 
     init(lines: Int) { limit = lines }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes {
             if byte == 0x0A {
-                complete.append(String(decoding: partial, as: UTF8.self))
+                let line = String(decoding: partial, as: UTF8.self)
                 partial.removeAll(keepingCapacity: true)
+                guard !Self.isStackFrame(line) else { continue }
+                if headline == nil, line.hasPrefix("Error") || line.hasPrefix("ERROR") { headline = line }
+                complete.append(line)
                 if complete.count > limit { complete.removeFirst() }
             } else if partial.count < 1000 {
                 partial.append(byte)
@@ -176,8 +204,18 @@ struct StderrTail {
         }
     }
 
+    /// `\tat org.apache…(File.java:12)`, `\t... 22 more`, with whatever follows them.
+    static func isStackFrame(_ line: String) -> Bool {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        guard trimmed.count < line.count else { return false }
+        return trimmed.hasPrefix("at ") || trimmed.hasPrefix("... ")
+    }
+
     var lines: [String] {
-        let all = partial.isEmpty ? complete : complete + [String(decoding: partial, as: UTF8.self)]
-        return Array(all.filter { !$0.isEmpty }.suffix(limit))
+        let last = partial.isEmpty || Self.isStackFrame(String(decoding: partial, as: UTF8.self))
+            ? complete : complete + [String(decoding: partial, as: UTF8.self)]
+        var kept = Array(last.filter { !$0.isEmpty }.suffix(limit))
+        if let headline, !kept.contains(headline) { kept.insert(headline, at: 0) }
+        return kept
     }
 }

@@ -21,6 +21,10 @@ import NameIndexCore
 /// as invalid; each is counted and none stops the parse. A UTF-8 byte-order
 /// mark at the very start is dropped.
 ///
+/// With a `nullValue`, a key or name field that is exactly that text is NULL: the row is
+/// skipped and counted as NULL. In CSV only an unquoted field matches (as in PostgreSQL's
+/// `COPY … NULL`), so a quoted `"NULL"` stays a name.
+///
 /// A record longer than `maximumLineBytes` (a CSV record with a quoted line break: all
 /// its lines together, so a quote left open counts from where it opened) is skipped as too
 /// long, and is never held in memory: its bytes are dropped as they come.
@@ -79,12 +83,17 @@ public struct DelimitedParser {
     /// CSV: inside a record already skipped as too long, until its quotes close.
     private var dropping = false
     private var scratch: [UInt8] = []
+    /// The text that means NULL; nil: none does.
+    private let nullValue: [UInt8]?
+    /// Whether the two fields the last ``splitFields(_:first:second:)`` found were quoted.
+    private var quoted = (first: false, second: false)
 
     /// - Precondition: columns given by name need `header`.
     public init(
         format: Format, header: Bool = false, keyColumn: Column = .number(1), nameColumn: Column = .number(2),
-        maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes
+        maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes, nullValue: String? = nil
     ) {
+        self.nullValue = nullValue.map { Array($0.utf8) }
         self.lines = LineSplitter(maximumLineBytes: maximumLineBytes)
         self.maximumLineBytes = maximumLineBytes
         self.format = format
@@ -192,7 +201,15 @@ public struct DelimitedParser {
             return
         }
         scratch.withUnsafeBytes { unescaped in
-            batch.appendIfValid(key: key.bytes(line, unescaped), name: name.bytes(line, unescaped))
+            let keyBytes = key.bytes(line, unescaped)
+            let nameBytes = name.bytes(line, unescaped)
+            if let nullValue,
+                (!quoted.first && keyBytes.elementsEqual(nullValue)) || (!quoted.second && nameBytes.elementsEqual(nullValue))
+            {
+                batch.skipped.null += 1
+            } else {
+                batch.appendIfValid(key: keyBytes, name: nameBytes)
+            }
         }
     }
 
@@ -205,9 +222,11 @@ public struct DelimitedParser {
         var index = 0
         var position = 0
         let n = line.count
+        quoted = (false, false)
         while index <= last {
             var field: FieldBytes
-            if format == .csv && position < n && line[position] == 0x22 {
+            let isQuoted = format == .csv && position < n && line[position] == 0x22
+            if isQuoted {
                 // Quoted: up to the closing quote; "" is a quote. Copied out only if it has one.
                 var i = position + 1
                 var start = i
@@ -243,8 +262,14 @@ public struct DelimitedParser {
                 field = .inLine(position..<end)
                 position = end
             }
-            if index == first { firstField = field }
-            if index == second { secondField = field }
+            if index == first {
+                firstField = field
+                quoted.first = isQuoted
+            }
+            if index == second {
+                secondField = field
+                quoted.second = isQuoted
+            }
             index += 1
             if index <= last {
                 guard position < n else { return nil }  // fewer columns than needed

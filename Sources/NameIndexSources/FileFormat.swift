@@ -22,6 +22,8 @@ public struct RowFormat: Sendable, Equatable {
     public var nameField: String
     /// `max_line_bytes`: a longer line (CSV: record) is skipped as too long (default 1 MiB).
     public var maximumLineBytes: Int
+    /// TSV, CSV: `null_value`, the text of a field that means NULL (CSV: unquoted); nil: none.
+    public var nullValue: String?
 
     /// The default of `max_line_bytes`: 1 MiB.
     public static let defaultMaximumLineBytes = LineSplitter.defaultMaximumLineBytes
@@ -32,8 +34,10 @@ public struct RowFormat: Sendable, Equatable {
     public init(
         format: FileFormat = .tsv, header: Bool = false,
         keyColumn: DelimitedParser.Column = .number(1), nameColumn: DelimitedParser.Column = .number(2),
-        keyField: String = "id", nameField: String = "name", maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes
+        keyField: String = "id", nameField: String = "name", maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes,
+        nullValue: String? = nil
     ) {
+        self.nullValue = nullValue
         self.maximumLineBytes = maximumLineBytes
         self.format = format
         self.header = header
@@ -50,7 +54,7 @@ public struct RowFormat: Sendable, Equatable {
             .delimited(
                 DelimitedParser(
                     format: format == .tsv ? .tsv : .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
-                    maximumLineBytes: maximumLineBytes))
+                    maximumLineBytes: maximumLineBytes, nullValue: nullValue))
         case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField, maximumLineBytes: maximumLineBytes))
         }
     }

@@ -10,8 +10,8 @@ import NameIndexCore
 /// Each line is one JSON object; the key and the name are its top-level
 /// members `keyField` and `nameField`. A string value is used unescaped
 /// (`\uXXXX` and surrogate pairs become UTF-8); a number is used as written
-/// (`42`, `-7`, `1.5e3`). A member that is missing or `null`, or an empty
-/// string, skips the row as empty; a line that is not a JSON object, or whose
+/// (`42`, `-7`, `1.5e3`). A member that is missing or `null` skips the row as
+/// NULL (`to_json` leaves NULL members out), an empty string as empty; a line that is not a JSON object, or whose
 /// key or name is `true`, `false`, an object or an array, as malformed; a key
 /// or name that is not UTF-8 (or holds a lone surrogate) as invalid. Each is
 /// counted and none stops the parse. Blank lines are ignored; other members
@@ -74,7 +74,7 @@ public struct NDJSONParser {
             batch.skipped.invalidUTF8 += 1
         case .found(let key, let name):
             guard let key, let name else {
-                batch.skipped.empty += 1
+                batch.skipped.null += 1
                 return
             }
             scratch.withUnsafeBytes { decoded in

@@ -77,7 +77,7 @@ public struct PostgresBinaryCopy: Sendable {
             at = afterName
             rows += 1
             guard let key, let name else {
-                batch.skipped.empty += 1
+                batch.skipped.null += 1
                 continue
             }
             let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[key])

@@ -8,7 +8,7 @@ import NameIndexCore
 /// through and handed over in batches, never collected. The database is
 /// opened read-only. INTEGER values become their decimal text, TEXT and BLOB
 /// are used as bytes (then checked as UTF-8), REAL becomes SQLite's text form,
-/// and NULL counts as empty.
+/// and NULL is counted as NULL.
 public struct SQLiteSource: Source {
     public let name: String
     public let namespace: String
@@ -198,6 +198,10 @@ public struct SQLiteSource: Source {
                 guard step == SQLITE_ROW else {
                     if step == SQLITE_INTERRUPT { throw CancellationError() }
                     throw SourceError(code: .io, message: "Failed to read from '\(db.path)': \(db.message(step))")
+                }
+                if sqlite3_column_type(statement, 0) == SQLITE_NULL || sqlite3_column_type(statement, 1) == SQLITE_NULL {
+                    batch.skipped.null += 1
+                    continue
                 }
                 scratch.withUnsafeMutableBytes { scratch in
                     let key = SQLiteSource.column(statement, 0, scratch: scratch)

@@ -45,6 +45,11 @@ public protocol Source: Sendable {
     /// - Throws: ``SourceError`` when the source cannot be reached.
     func prepare(partitions: Int) async throws -> any PartitionFetcher
 
+    /// Whether the fetch's work runs on another machine, so that local cores do not bound it
+    /// (a `command`: the warehouse does the work, the program mostly waits). Such fetches are
+    /// bounded by `max_parallel_commands`, the others by `max_parallel_fetches`.
+    var worksElsewhere: Bool { get }
+
     /// A value that changes when the source's data does (`check_query`, `check_command`, a file's
     /// inode, size and modification time); nil when the source has no change check.
     func changeToken() async throws -> String?
@@ -78,6 +83,7 @@ extension PartitionFetcher {
 
 extension Source {
     public func changeToken() async throws -> String? { nil }
+    public var worksElsewhere: Bool { false }
 }
 
 extension Source where Self: PartitionFetcher {

@@ -31,7 +31,7 @@ import Testing
         #expect(try daemon.namectl(["get", "user", "42", "1022"]).stdout == "42\tZoë Martin\n1022\t王小明\n")
         let status = try await daemon.client.status()
         #expect(status.sources[0].rows == 2)
-        #expect(status.sources[0].skippedEmpty == 1)
+        #expect(status.sources[0].skippedNull == 1)
         #expect(status.sources[0].skippedMalformed == 1)
         try await daemon.stop()
     }

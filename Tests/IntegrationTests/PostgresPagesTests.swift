@@ -45,7 +45,7 @@ import Testing
         let all = try await fetchAll(source("SELECT id, name FROM paged WHERE {partition_filter}", .pages, table: "paged"), partitions: partitions)
         let live = try server.psql("SELECT count(*) FROM paged WHERE id IS NOT NULL AND name IS NOT NULL")
         #expect("\(all.rows.count)" == live.trimmingCharacters(in: .whitespacesAndNewlines))
-        #expect(all.skipped == SkipCounts(empty: 2))
+        #expect(all.skipped == SkipCounts(null: 2))
     }
 
     @Test func aRelationThatCannotBeSplitFallsBackToHashWithANotice() async throws {

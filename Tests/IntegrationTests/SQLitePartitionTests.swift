@@ -32,7 +32,7 @@ import Testing
         let split = try await fetchAll(source(query + " AND {partition_filter}", method), partitions: partitions)
         #expect(sortedRows(split.rows) == sortedRows(whole.rows))
         #expect(split.skipped == whole.skipped)
-        #expect(split.skipped == SkipCounts(empty: 1000))
+        #expect(split.skipped == SkipCounts(null: 1000))
         let texts = try await fetchAll(source("SELECT id, name FROM texts WHERE {partition_filter}", .hash), partitions: partitions)
         #expect(sortedRows(texts.rows) == sortedRows(try await fetchAll(source("SELECT id, name FROM texts", nil), partitions: 1).rows))
     }

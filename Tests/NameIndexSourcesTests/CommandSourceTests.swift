@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 import NameIndexCore
-import NameIndexSources
+@testable import NameIndexSources
 import Testing
 
 /// Live (not zombie) processes whose process group is `group`, from /proc.
@@ -104,5 +104,34 @@ func liveProcesses(inGroup group: Int32) -> [Int32] {
             left = liveProcesses(inGroup: pgid)
         }
         #expect(left.isEmpty, "processes of the group survived: \(left)")
+    }
+}
+
+@Suite struct StderrTailTests {
+    @Test func keepsTheErrorLineAndLeavesOutStackFrames() {
+        var tail = StderrTail(lines: 3)
+        let text = """
+            WARNING: Using incubator modules
+            Error: HiveSQLException: [TABLE_OR_VIEW_NOT_FOUND] The table `missing` cannot be found.
+            Search path: [default].
+            \tat org.apache.spark.Foo.bar(Foo.scala:1)
+            Caused by: AnalysisException: [TABLE_OR_VIEW_NOT_FOUND]
+            one
+            two
+            \tat org.apache.spark.Foo.baz(Foo.scala:2)
+            \t... 22 more (state=42P01,code=0)
+
+            """
+        Array(text.utf8).withUnsafeBytes { tail.append($0) }
+        #expect(tail.lines == [
+            "Error: HiveSQLException: [TABLE_OR_VIEW_NOT_FOUND] The table `missing` cannot be found.",
+            "Caused by: AnalysisException: [TABLE_OR_VIEW_NOT_FOUND]", "one", "two",
+        ])
+    }
+
+    @Test func withoutAnErrorLineItIsTheLastLines() {
+        var tail = StderrTail(lines: 2)
+        Array("a\nb\nc\nd".utf8).withUnsafeBytes { tail.append($0) }
+        #expect(tail.lines == ["c", "d"])
     }
 }

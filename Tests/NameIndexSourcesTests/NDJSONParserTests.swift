@@ -45,7 +45,7 @@ func parseNDJSON(_ text: String, key: String = "id", name: String = "name", chun
         #expect(rows == [["1", "quote \" backslash \\ slash / tab \t newline \n"], ["2", "é王 🌍"], ["a\"b", "x"]])
     }
 
-    @Test func missingNullAndEmptyMembersAreEmpty() {
+    @Test func missingAndNullMembersAreNullAndEmptyStringsEmpty() {
         let (rows, skipped) = parseNDJSON("""
             {"id": 1}
             {"name": "no id"}
@@ -55,7 +55,7 @@ func parseNDJSON(_ text: String, key: String = "id", name: String = "name", chun
             {"id": 3, "name": "ok"}
             """)
         #expect(rows == [["3", "ok"]])
-        #expect(skipped == SkipCounts(empty: 5))
+        #expect(skipped == SkipCounts(null: 4, empty: 1))
     }
 
     @Test(arguments: [
@@ -98,7 +98,7 @@ func parseNDJSON(_ text: String, key: String = "id", name: String = "name", chun
         let input = "\u{FEFF}{\"id\": 1, \"name\": \"Zoë \\u738b\"}\r\n\n{\"id\": \"x\", \"name\": null}\nbroken\n{\"id\": 2, \"name\": \"🌍\"}"
         let expected = parseNDJSON(input)
         #expect(expected.0 == [["1", "Zoë 王"], ["2", "🌍"]])
-        #expect(expected.1 == SkipCounts(empty: 1, malformed: 1))
+        #expect(expected.1 == SkipCounts(null: 1, malformed: 1))
         for size in 1...16 {
             let result = parseNDJSON(input, chunkSize: size)
             #expect(result.0 == expected.0, "chunk size \(size)")

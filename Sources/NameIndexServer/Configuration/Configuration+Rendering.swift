@@ -15,6 +15,7 @@ extension Configuration {
         lines.append("state_directory = \(TOMLText.string(daemon.stateDirectory))")
         lines.append("refresh_on_start = \(daemon.refreshOnStart)")
         lines.append("max_parallel_fetches = \(daemon.maxParallelFetches)")
+        lines.append("max_parallel_commands = \(daemon.maxParallelCommands)")
         lines.append("max_connections = \(daemon.maxConnections)")
         lines.append("control_max_connections = \(daemon.controlMaxConnections)")
         lines.append("request_timeout = \(TOMLText.timeSpan(daemon.requestTimeout))")

@@ -16,6 +16,9 @@ public struct Configuration: Sendable, Equatable {
         public var refreshOnStart: Bool
         /// At most this many fetches run at once (`max_parallel_fetches`).
         public var maxParallelFetches: Int
+        /// At most this many fetches of `command` sources run at once (`max_parallel_commands`),
+        /// apart from `max_parallel_fetches`: their work runs on the warehouse.
+        public var maxParallelCommands: Int
         /// Members of this group may reload (`control_group`), besides root and the daemon's user; nil: none.
         public var controlGroup: String?
         /// `reload_interval` and `reload_jitter`: every source's timer unless it sets its own;

@@ -18,12 +18,15 @@ public struct ConfigurationDefaults: Sendable, Equatable {
     public var daemon: Configuration.Daemon {
         Configuration.Daemon(
             runtimeDirectory: runtimeDirectory, stateDirectory: stateDirectory, refreshOnStart: true,
-            maxParallelFetches: 2 * coreCount, controlGroup: nil, reloadInterval: nil, reloadJitter: .zero,
+            maxParallelFetches: 2 * coreCount, maxParallelCommands: Self.maxParallelCommands, controlGroup: nil, reloadInterval: nil, reloadJitter: .zero,
             maxConnections: 10_000,
             // Lookup clients are on this host (a Unix socket): leave them half the cores.
             lookupThreads: max(1, coreCount / 2),
             controlMaxConnections: 1024, requestTimeout: .seconds(10), lookupIdleTimeout: .zero)
     }
+
+    /// `max_parallel_commands`: commands mostly wait for the warehouse, so not the cores.
+    public static let maxParallelCommands = 16
 
     // Source keys; they do not depend on the machine.
     public static let timeout: Duration = .seconds(600)

@@ -56,7 +56,8 @@ public struct ConfigurationLoader: Sendable {
     /// The keys of `[daemon]`.
     public static let daemonKeys: [ConfigurationKey] = [
         .init("runtime_directory", .absolutePath), .init("state_directory", .absolutePath),
-        .init("refresh_on_start", .boolean), .init("max_parallel_fetches", .integer), .init("max_connections", .integer),
+        .init("refresh_on_start", .boolean), .init("max_parallel_fetches", .integer),
+        .init("max_parallel_commands", .integer), .init("max_connections", .integer),
         .init("control_max_connections", .integer), .init("request_timeout", .timeSpan),
         .init("lookup_idle_timeout", .timeSpan), .init("lookup_threads", .integer), .init("control_group", .string),
         .init("reload_interval", .timeSpan), .init("reload_jitter", .timeSpan),
@@ -72,6 +73,7 @@ public struct ConfigurationLoader: Sendable {
         if let value = try keys.absolutePath("state_directory") { daemon.stateDirectory = value }
         if let value = try keys.bool("refresh_on_start") { daemon.refreshOnStart = value }
         if let n = try keys.wholeNumber("max_parallel_fetches", in: 1...Int.max) { daemon.maxParallelFetches = n }
+        if let n = try keys.wholeNumber("max_parallel_commands", in: 1...1024) { daemon.maxParallelCommands = n }
         if let n = try keys.wholeNumber("max_connections", in: 1...Int.max) { daemon.maxConnections = n }
         if let n = try keys.wholeNumber("control_max_connections", in: 4...1_000_000) { daemon.controlMaxConnections = n }
         if let value = try keys.timeSpan("request_timeout") { daemon.requestTimeout = value }

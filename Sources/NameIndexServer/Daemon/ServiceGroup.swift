@@ -24,9 +24,9 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         coordinator: coordinator, store: store, loader: IndexLoader(
             plans: IndexLoader.plans(for: settings.configuration),
             runner: FetchRunner(
-                limiter: ConcurrencyLimiter(
-                    limit: settings.configuration.daemon.maxParallelFetches),
-                logger: logger, board: board),
+                limiter: ConcurrencyLimiter(limit: settings.configuration.daemon.maxParallelFetches),
+                logger: logger, board: board,
+                remoteLimiter: ConcurrencyLimiter(limit: settings.configuration.daemon.maxParallelCommands)),
             logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
     reload.snapshotPath = settings.snapshotPath
@@ -52,7 +52,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
     if settings.servesLookupSocket {
         let wanted = settings.configuration.daemon.maxConnections
-        let parallel = settings.configuration.daemon.maxParallelFetches
+        let parallel = settings.configuration.daemon.maxParallelFetches + settings.configuration.daemon.maxParallelCommands
         let allowed = DescriptorBudget.lookupConnections(
             wanted: wanted, control: settings.configuration.daemon.controlMaxConnections, parallelFetches: parallel,
             limit: descriptors)

@@ -15,9 +15,21 @@ private final class ProgressTime: Sendable {
 /// Runs a source's fetch under its ``FetchPolicy``, streaming into a fresh
 /// table per attempt, so a failed attempt leaves nothing behind.
 struct FetchRunner: Sendable {
+    /// Bounds the fetches whose work is here (`max_parallel_fetches`).
     let limiter: ConcurrencyLimiter
     let logger: Logger
     var board = FetchProgressBoard()
+    /// Bounds the fetches whose work runs elsewhere, ``Source/worksElsewhere``
+    /// (`max_parallel_commands`); nil: ``limiter`` bounds them too.
+    var remoteLimiter: ConcurrencyLimiter?
+
+    init(limiter: ConcurrencyLimiter, logger: Logger, board: FetchProgressBoard = FetchProgressBoard(),
+         remoteLimiter: ConcurrencyLimiter? = nil) {
+        self.limiter = limiter
+        self.logger = logger
+        self.board = board
+        self.remoteLimiter = remoteLimiter
+    }
 
     enum AttemptError: Error, CustomStringConvertible {
         case timedOut(Duration)
@@ -129,6 +141,7 @@ struct FetchRunner: Sendable {
             where_ = ""
         }
         var attempt = 1
+        let limiter = source.worksElsewhere ? remoteLimiter ?? self.limiter : self.limiter
         while true {
             await limiter.acquire()
             board.running(source.name, partition: partition?.index, attempt: attempt)
@@ -188,6 +201,7 @@ struct FetchRunner: Sendable {
         let started = clock.now
         let lastProgress = ProgressTime(started)
         let board = self.board
+        let logger = self.logger
         return try await withThrowingTaskGroup(of: (KeyTableBuilder, SkipCounts)?.self) { group in
             group.addTask {
                 let builder = KeyTableBuilder()
@@ -195,6 +209,10 @@ struct FetchRunner: Sendable {
                 try await fetcher.fetch(partition) { batch in
                     try builder.add(batch)
                     skipped += batch.skipped
+                    for notice in batch.notices {
+                        logger.warning(
+                            "Source '\(source.name)', partition \(partition): \(notice)", metadata: ["source": "\(source.name)"])
+                    }
                     lastProgress.set(clock.now)
                     board.delivered(
                         source.name, partition: partition.index, rows: batch.count + batch.skipped.total, bytes: batch.byteCount)

@@ -202,6 +202,7 @@ actor ReloadCoordinator {
             } else {
                 status.state = .loaded
                 status.lastSuccessUSec = now
+                status.skippedNull = outcome.skipped.null
                 status.skippedEmpty = outcome.skipped.empty
                 status.skippedInvalidUTF8 = outcome.skipped.invalidUTF8
                 status.skippedMalformed = outcome.skipped.malformed

@@ -58,7 +58,7 @@ struct StatusFormatter {
             columns: ["SOURCE", "NAMESPACE", "KIND", "STATE", "ROWS", "BYTES", "SKIPPED", "LAST SUCCESS", "NEXT RELOAD", "LAST ERROR"],
             rightAligned: [4, 5, 6])
         for source in status.sources {
-            let skipped = source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed + source.skippedTooLong
+            let skipped = source.skippedNull + source.skippedEmpty + source.skippedInvalidUTF8 + source.skippedMalformed + source.skippedTooLong
             table.append([
                 source.name, source.namespace, source.kind, source.state.displayName,
                 HumanFormat.count(source.rows), source.bytes.map(HumanFormat.bytes) ?? "-", HumanFormat.count(skipped),
@@ -112,6 +112,7 @@ struct StatusFormatter {
 
     private func skipDetail(_ source: IndexInterface.SourceStatus) -> String? {
         var parts: [String] = []
+        if source.skippedNull > 0 { parts.append(HumanFormat.count(source.skippedNull, "row") + " with a NULL key or name") }
         if source.skippedEmpty > 0 { parts.append(HumanFormat.count(source.skippedEmpty, "empty row")) }
         if source.skippedInvalidUTF8 > 0 { parts.append(HumanFormat.count(source.skippedInvalidUTF8, "row") + " with invalid UTF-8") }
         if source.skippedMalformed > 0 { parts.append(HumanFormat.count(source.skippedMalformed, "malformed row")) }

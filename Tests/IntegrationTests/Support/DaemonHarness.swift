@@ -136,8 +136,8 @@ final class DaemonHarness {
         try process.run()
     }
 
-    func waitUntilLoaded() async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
+    func waitUntilLoaded(within limit: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 Issue.record("nameindexd exited with \(process.terminationStatus) before serving:\n\(self.log)")
@@ -148,7 +148,7 @@ final class DaemonHarness {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("nameindexd did not start serving within 60 s:\n\(log)")
+        Issue.record("nameindexd did not start serving within \(limit):\n\(log)")
         throw HarnessError.daemonDidNotStart
     }
 

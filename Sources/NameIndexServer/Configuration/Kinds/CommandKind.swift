@@ -6,7 +6,10 @@ public struct CommandKind: SourceKind {
     public static let name = "command"
     public static let keyGroups = [
         RowFormat.group,
-        .own(name, [.init("command", .arrayOfStrings, required: true), .init("check_command", .arrayOfStrings)]),
+        .own(name, [
+            .init("command", .arrayOfStrings, required: true), .init("check_command", .arrayOfStrings),
+            .init("drop_prefix", .string),
+        ]),
     ]
 
     /// `command`: the program and its arguments, run without a shell.
@@ -17,8 +20,14 @@ public struct CommandKind: SourceKind {
     public var workingDirectory: String
     /// `check_command`: its output changes when the data does; nil: no change check.
     public var checkCommand: [String]?
+    /// `drop_prefix`: a regular expression for the text before the data (a prompt); nil: none.
+    public var dropPrefix: String?
 
-    public init(arguments: [String], rows: RowFormat = RowFormat(), workingDirectory: String, checkCommand: [String]? = nil) {
+    public init(
+        arguments: [String], rows: RowFormat = RowFormat(), workingDirectory: String, checkCommand: [String]? = nil,
+        dropPrefix: String? = nil
+    ) {
+        self.dropPrefix = dropPrefix
         self.arguments = arguments
         self.rows = rows
         self.workingDirectory = workingDirectory
@@ -40,6 +49,14 @@ public struct CommandKind: SourceKind {
         rows = try RowFormat(reading: table)
         workingDirectory = table.directory.standardizedFileURL.path
         checkCommand = try keys.program("check_command", expected: "a non-empty array of strings: a program and its arguments")
+        dropPrefix = try keys.nonEmptyString("drop_prefix")
+        if let dropPrefix {
+            do {
+                _ = try Regex(dropPrefix)
+            } catch {
+                throw keys.error(.invalidValue, "drop_prefix", "not a regular expression: \(error)")
+            }
+        }
         if checkCommand != nil, table.checkInterval == nil {
             throw keys.error(.missingKey, "check_interval", "a change check needs check_interval (how often to check)")
         }
@@ -52,17 +69,20 @@ public struct CommandKind: SourceKind {
     public var renderedLines: [String] {
         var lines = ["command = \(TOMLText.array(arguments))"] + rows.renderedLines
         if let checkCommand { lines.append("check_command = \(TOMLText.array(checkCommand))") }
+        lines.append(dropPrefix.map { "drop_prefix = \(TOMLText.string($0))" } ?? "# drop_prefix: none")
         return lines
     }
 
     public var fingerprintText: String {
         "command\0" + arguments.joined(separator: "\0") + "\0cwd\0\(workingDirectory)\0" + rows.fingerprintText
+            + "dropPrefix\0\(dropPrefix.map { "=" + $0 } ?? "none")\0"
     }
 
     public func makeSource(name: String, namespace: String) -> any Source {
         var made = CommandSource(
             name: name, namespace: namespace, arguments: arguments, rows: rows, workingDirectory: workingDirectory)
         made.checkCommand = checkCommand
+        made.dropPrefix = dropPrefix
         return made
     }
 }

@@ -5,7 +5,7 @@ extension RowFormat {
     static let group = SourceKeyGroup(title: "Row format keys", keys: [
         .init("format", .string), .init("header", .boolean), .init("key_column", .integer),
         .init("name_column", .integer), .init("key_field", .string), .init("name_field", .string),
-        .init("max_line_bytes", .integer),
+        .init("max_line_bytes", .integer), .init("null_value", .string),
     ])
 
     init(reading table: SourceTable) throws {
@@ -19,9 +19,16 @@ extension RowFormat {
             format = known
         }
         // Columns belong to TSV and CSV, fields to NDJSON: a key of the other kind is a mistake.
-        for key in format == .ndjson ? ["key_column", "name_column", "header"] : ["key_field", "name_field"]
+        for key in format == .ndjson ? ["key_column", "name_column", "header", "null_value"] : ["key_field", "name_field"]
         where keys.value(key) != nil {
-            throw keys.error(.unknownKey, key, "not a key of format '\(format.rawValue)'")
+            throw keys.error(
+                .unknownKey, key,
+                "not a key of format '\(format.rawValue)'" + (key == "null_value" ? " (JSON has null of its own)" : ""))
+        }
+        let nullValue = try keys.string("null_value")
+        if let nullValue, nullValue.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == (format == .csv ? 0x2C : 0x09) }) {
+            throw keys.error(
+                .invalidValue, "null_value", "holds a line break or the \(format == .csv ? "comma" : "tab"), so no field could equal it")
         }
         self.init(
             format: format, header: header,
@@ -30,7 +37,8 @@ extension RowFormat {
             keyField: try keys.nonEmptyString("key_field") ?? "id",
             nameField: try keys.nonEmptyString("name_field") ?? "name",
             maximumLineBytes: try keys.wholeNumber("max_line_bytes", in: Self.maximumLineBytesRange)
-                ?? Self.defaultMaximumLineBytes)
+                ?? Self.defaultMaximumLineBytes,
+            nullValue: nullValue)
     }
 
     var renderedLines: [String] {
@@ -42,6 +50,7 @@ extension RowFormat {
             lines.append("header = \(header)")
             lines.append("key_column = \(Self.rendered(keyColumn))")
             lines.append("name_column = \(Self.rendered(nameColumn))")
+            lines.append(nullValue.map { "null_value = \(TOMLText.string($0))" } ?? "# null_value: none")
         }
         lines.append("max_line_bytes = \(maximumLineBytes)")
         return lines
@@ -50,6 +59,7 @@ extension RowFormat {
     var fingerprintText: String {
         "format\0\(format.rawValue)\0header\0\(header)\0key\0\(keyColumn)\0name\0\(nameColumn)\0"
             + "keyField\0\(keyField)\0nameField\0\(nameField)\0maxLineBytes\0\(maximumLineBytes)\0"
+            + "null\0\(nullValue.map { "=" + $0 } ?? "none")\0"
     }
 
     private static func rendered(_ column: DelimitedParser.Column) -> String {
