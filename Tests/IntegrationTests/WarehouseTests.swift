@@ -228,4 +228,33 @@ import Testing
         #expect(status.sources[0].lastCheckValue == "2")
         _ = try await daemon.stop()
     }
+
+    @Test func theExampleConfigurationsRecipeLoadsExactly() async throws {
+        // The example's [[source]] "users", as written, against this server: only the URL,
+        // the path of beeline and the row-count guard (sized for a real table) differ.
+        try server.sql(
+            "CREATE OR REPLACE VIEW dim_users AS SELECT id, name AS display_name, '2026-12-01' AS ds FROM wh_names")
+        let example = try String(
+            contentsOf: Products.packageRoot.appendingPathComponent("examples/nameindexd.toml"), encoding: .utf8)
+        let start = try #require(example.range(of: "[[source]]\nname = \"users\""))
+        let end = example.range(of: "\n\n", range: start.upperBound..<example.endIndex)?.lowerBound ?? example.endIndex
+        let block = example[start.lowerBound..<end].split(separator: "\n")
+            .filter { !$0.hasPrefix("min_rows") && !$0.hasPrefix("max_shrink") }
+            .joined(separator: "\n")
+            .replacingOccurrences(of: "jdbc:hive2://warehouse.example:10000/default", with: server.url)
+            .replacingOccurrences(of: "[\"beeline\"", with: "[\"\(server.beeline)\"")
+        #expect(block.contains("drop_prefix") && block.contains("partitions = 8"))
+        let daemon = try DaemonHarness(configuration: block + "\n")
+        try daemon.launch()
+        try await daemon.waitUntilLoaded(within: .seconds(600))
+        let source = try #require(try await daemon.client.status().sources.first)
+        #expect(source.state == .loaded, "\(source.lastError ?? "")")
+        let expected = SparkThriftServer.expectedRows
+        #expect(source.rows == expected.count)
+        #expect(source.skippedNull == SparkThriftServer.expectedSkips.null)
+        #expect(source.skippedMalformed == 0)
+        let reply = try await daemon.client.lookup(namespace: "user", keys: expected.map { $0[0] })
+        #expect(reply.names == expected.map { $0[1] })
+        _ = try await daemon.stop()
+    }
 }
