@@ -55,7 +55,7 @@ import Testing
         let source = FileSource(name: "p", namespace: "n", options: options)
         let whole = try await fetchAll(source, partitions: 1)
         #expect(whole.rows.count == 3000)
-        #expect(whole.skipped == SkipCounts(empty: 3, malformed: 3))
+        #expect(whole.skipped == SkipCounts(null: 3, malformed: 3))
         let split = try await fetchAll(source, partitions: partitions)
         #expect(sortedRows(split.rows) == sortedRows(whole.rows))
         #expect(split.skipped == whole.skipped)

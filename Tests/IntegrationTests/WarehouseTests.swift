@@ -12,7 +12,7 @@ import Testing
 @Suite(.serialized) struct WarehouseTests {
     let server: SparkThriftServer
 
-    init() throws { server = try SparkThriftServer.get() }
+    init() async throws { server = try await SparkThriftServer.get() }
 
     func recipe(_ query: String, url: String? = nil, format: RowFormat = RowFormat(format: .ndjson)) -> CommandSource {
         var source = CommandSource(name: "wh", namespace: "n", arguments: server.command(query, url: url), rows: format)
@@ -117,7 +117,7 @@ import Testing
         source.checkCommand = server.command("SELECT max(v) FROM wh_version")
         let before = try await source.changeToken()
         #expect(before.map { Int($0) != nil } == true, "\(before ?? "nil")")
-        try server.sql("INSERT INTO wh_version SELECT max(v) + 1 FROM wh_version")
+        try await server.sql("INSERT INTO wh_version SELECT max(v) + 1 FROM wh_version")
         let after = try await source.changeToken()
         #expect(after.flatMap { Int($0) } == before.flatMap { Int($0) }.map { $0 + 1 })
     }
@@ -128,7 +128,7 @@ import Testing
 @Suite(.serialized) struct WarehouseDaemonTests {
     let server: SparkThriftServer
 
-    init() throws { server = try SparkThriftServer.get() }
+    init() async throws { server = try await SparkThriftServer.get() }
 
     static func toml(_ strings: [String]) -> String {
         "[" + strings.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
@@ -200,7 +200,7 @@ import Testing
     }
 
     @Test func aCheckThroughBeelineReloadsOnlyWhenTheValueChanges() async throws {
-        try server.sql("CREATE TABLE IF NOT EXISTS wh_check (v BIGINT) USING parquet; INSERT INTO wh_check VALUES (1)")
+        try await server.sql("CREATE TABLE IF NOT EXISTS wh_check (v BIGINT) USING parquet; INSERT INTO wh_check VALUES (1)")
         let daemon = try DaemonHarness(configuration: """
             [[source]]
             name = "names"
@@ -218,7 +218,7 @@ import Testing
         #expect(status.generation == 1, "an unchanged value fetches nothing")
         #expect(status.sources[0].lastCheckValue == "1", "the value, without beeline's prompt")
         #expect(status.sources[0].lastCheckError == nil)
-        try server.sql("INSERT INTO wh_check VALUES (2)")
+        try await server.sql("INSERT INTO wh_check VALUES (2)")
         let deadline = ContinuousClock.now + .seconds(600)
         while try await daemon.client.status().generation < 2 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
@@ -232,7 +232,7 @@ import Testing
     @Test func theExampleConfigurationsRecipeLoadsExactly() async throws {
         // The example's [[source]] "users", as written, against this server: only the URL,
         // the path of beeline and the row-count guard (sized for a real table) differ.
-        try server.sql(
+        try await server.sql(
             "CREATE OR REPLACE VIEW dim_users AS SELECT id, name AS display_name, '2026-12-01' AS ds FROM wh_names")
         let example = try String(
             contentsOf: Products.packageRoot.appendingPathComponent("examples/nameindexd.toml"), encoding: .utf8)

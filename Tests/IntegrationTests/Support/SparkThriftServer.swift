@@ -28,8 +28,9 @@ final class SparkThriftServer: Sendable {
 
     static let shared: Result<SparkThriftServer, any Error> = Result { try SparkThriftServer() }
 
-    /// The shared server, started (and its tables created) on first use.
-    static func get() throws -> SparkThriftServer { try shared.get() }
+    /// The shared server, started (and its tables created) on first use, on a thread of its
+    /// own: starting takes half a minute, which must not hold the cooperative pool.
+    static func get() async throws -> SparkThriftServer { try await offPool { try shared.get() } }
 
     private init() throws {
         let found = try runProgram("/usr/bin/env", ["python3", "-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
@@ -73,12 +74,17 @@ final class SparkThriftServer: Sendable {
             }
             usleep(100_000)
         }
-        try sql(Self.tables)
+        try blockingSQL(Self.tables)
     }
 
-    /// Runs `sql` (statements separated by `;`) through beeline; fails on an error.
+    /// Runs `sql` (statements separated by `;`) through beeline, off the cooperative pool;
+    /// fails on an error.
     @discardableResult
-    func sql(_ sql: String) throws -> String {
+    func sql(_ sql: String) async throws -> String {
+        try await offPool { try self.blockingSQL(sql) }
+    }
+
+    private func blockingSQL(_ sql: String) throws -> String {
         let result = try runProgram(beeline, ["-u", url] + Self.beelineFlags + ["-e", sql])
         guard result.status == 0 else { throw SpawnError(message: "beeline failed: \(result.stderr.suffix(3000))") }
         return result.stdout
