@@ -72,12 +72,20 @@ struct RowStream {
         }
         try feed(rest)
         guard batch.count + batch.skipped.total >= batchRows else { return nil }
+        // The first batch waits for the rows its first line is compared with, so that the
+        // verdict does not depend on how the output was cut into reads.
+        guard !inspects || batch.count > Self.comparedRows else { return nil }
         inspectFirstBatch()
         defer { batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows) }
         return batch
     }
 
     mutating func finish(deliver: (RowBatch) async throws -> Void) async throws {
+        if let last = try finish() { try await deliver(last) }
+    }
+
+    /// Parses what is left; returns the last batch, unless it holds nothing at all.
+    mutating func finish() throws -> RowBatch? {
         if firstLine != nil { try parseFirstLine() }
         do {
             try parser.finish(into: &batch)
@@ -85,8 +93,8 @@ struct RowStream {
             throw SourceError(code: .invalidConfiguration, message: "\(label): \(error)", underlying: error)
         }
         inspectFirstBatch()
-        if !batch.isEmpty || !batch.notices.isEmpty { try await deliver(batch) }
-        batch = RowBatch()
+        defer { batch = RowBatch() }
+        return !batch.isEmpty || !batch.notices.isEmpty ? batch : nil
     }
 
     private mutating func feed(_ bytes: UnsafeRawBufferPointer) throws {
@@ -98,11 +106,14 @@ struct RowStream {
         }
     }
 
-    /// Drops the configured prefix from the held first line and parses it alone.
+    /// Drops the configured prefix from the held first line and parses it alone. A first line
+    /// longer than `max_line_bytes` keeps its prefix (it is skipped as too long), however the
+    /// reads cut it: the verdict depends on its bytes only.
     private mutating func parseFirstLine() throws {
         guard var line = firstLine else { return }
         firstLine = nil
-        if let pattern = preamble.pattern, let text = String(validating: line, as: UTF8.self),
+        let withinLimit = line.count <= maximumLineBytes + (line.last == 0x0A ? 1 : 0)
+        if withinLimit, let pattern = preamble.pattern, let text = String(validating: line, as: UTF8.self),
             let match = try? pattern.prefixMatch(in: text), !match.range.isEmpty
         {
             line.removeFirst(text[..<match.range.upperBound].utf8.count)
@@ -115,11 +126,16 @@ struct RowStream {
         firstLineMalformed = batch.skipped.malformed > malformed
     }
 
+    /// Whether the first batch is still to be looked at.
+    private var inspects: Bool { !inspected && preamble.detects && !prefixDropped && !hasHeader }
+
     /// Looks at the first batch once: is its first line like the rest?
     private mutating func inspectFirstBatch() {
-        guard !inspected else { return }
+        guard inspects else {
+            inspected = true
+            return
+        }
         inspected = true
-        guard preamble.detects, !prefixDropped, !hasHeader else { return }
         let advice = preamble.pattern == nil
             ? "set drop_prefix to a pattern of the text before the data (see nameindexd.toml(5))"
             : "drop_prefix did not match it"

@@ -52,19 +52,11 @@ import Testing
     @Test func theTSVRecipeOfOldLosesNothingSilently() async throws {
         // What the seed's recipe did: tsv2 with its prompt and NULLs as the text NULL. With
         // null_value and without drop_prefix, the prompt is reported and never becomes a key.
-        var source = CommandSource(
+        let source = CommandSource(
             name: "wh", namespace: "n",
             arguments: server.command("SELECT id, name FROM wh_names WHERE id < 300 AND id % 10 IN (0, 6, 7, 9) ORDER BY id"),
             rows: RowFormat(nullValue: "NULL"))
-        source.dropPrefix = nil
-        var rows: [[String]] = []
-        var skipped = SkipCounts()
-        var notices: [String] = []
-        try await source.fetch(.whole) { batch in
-            batch.forEach { k, n in rows.append([String(decoding: k, as: UTF8.self), String(decoding: n, as: UTF8.self)]) }
-            skipped += batch.skipped
-            notices += batch.notices
-        }
+        let (rows, skipped, notices) = try await fetchAll(source, partitions: 1)
         let ids = (0..<300).filter { [0, 6, 7, 9].contains($0 % 10) }
         let loadable = ids.filter { id in SparkThriftServer.expectedName(id).map { !$0.isEmpty && $0 != "NULL" } ?? false }
         // The first row (id 0) carries the prompt: skipped as malformed and reported.

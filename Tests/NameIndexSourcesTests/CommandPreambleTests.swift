@@ -101,4 +101,13 @@ import Testing
         #expect(rows == [["1", "B"]])
         #expect(skipped == SkipCounts(tooLong: 1))
     }
+
+    @Test func aPromptedFirstLineLongerThanTheLimitIsSkippedWholeAsTooLong() async throws {
+        // Whatever the reads, the verdict is the same: too long before the prompt is dropped.
+        let prompt = "0: jdbc:hive2://" + String(repeating: "h", count: 1000) + "/default> "
+        let (rows, skipped, _) = try await fetch(
+            prompt + "1\tAna\n2\tBo\n", format: RowFormat(maximumLineBytes: 1024), dropPrefix: Self.beelinePrompt)
+        #expect(rows == [["2", "Bo"]])
+        #expect(skipped == SkipCounts(tooLong: 1))
+    }
 }

@@ -2,7 +2,7 @@ import NameIndexCore
 import NameIndexSources
 
 /// Collects every row of a partitioned fetch: prepare once, then all partitions at once.
-func fetchAll(_ source: any Source, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts) {
+func fetchAll(_ source: any Source, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts, notices: [String]) {
     let fetcher = try await source.prepare(partitions: partitions)
     do {
         let all = try await fetchPartitions(fetcher, partitions: partitions)
@@ -14,26 +14,30 @@ func fetchAll(_ source: any Source, partitions: Int) async throws -> (rows: [[St
     }
 }
 
-private func fetchPartitions(_ fetcher: any PartitionFetcher, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts) {
-    try await withThrowingTaskGroup(of: ([[String]], SkipCounts).self) { group in
+private func fetchPartitions(_ fetcher: any PartitionFetcher, partitions: Int) async throws -> (rows: [[String]], skipped: SkipCounts, notices: [String]) {
+    try await withThrowingTaskGroup(of: ([[String]], SkipCounts, [String]).self) { group in
         for index in 0..<partitions {
             group.addTask {
                 var rows: [[String]] = []
                 var skipped = SkipCounts()
+                var notices: [String] = []
                 try await fetcher.fetch(Partition(index: index, of: partitions)) { batch in
                     skipped += batch.skipped
+                    notices += batch.notices
                     batch.forEach { k, n in rows.append([String(decoding: k, as: UTF8.self), String(decoding: n, as: UTF8.self)]) }
                 }
-                return (rows, skipped)
+                return (rows, skipped, notices)
             }
         }
         var all: [[String]] = []
         var skipped = SkipCounts()
-        for try await (rows, s) in group {
+        var notices: [String] = []
+        for try await (rows, s, n) in group {
             all += rows
             skipped += s
+            notices += n
         }
-        return (all, skipped)
+        return (all, skipped, notices)
     }
 }
 
