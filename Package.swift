@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "NameIndexSources",
             dependencies: [
-                "NameIndexCore", "CSQLite", "CPostgres",
+                "NameIndexCore", "CNameIndexShims", "CSQLite", "CPostgres",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),

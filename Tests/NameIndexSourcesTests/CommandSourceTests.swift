@@ -53,6 +53,36 @@ func liveProcesses(inGroup group: Int32) -> [Int32] {
         #expect(Set(try await rows(csv).map { $0[0] }) == ["42", "7"])
     }
 
+    @Test func endsWhenTheProgramExitsThoughWhatItLeftRunningHoldsTheOutputOpen() async throws {
+        // The background sleep keeps the pipe's write end: no end of file until the group is killed.
+        let source = CommandSource(
+            name: "s", namespace: "n", arguments: ["sh", "-c", "sleep 600 & printf '1\\tone\\n2\\ttwo\\n'"], rows: RowFormat())
+        #expect(try await rows(source) == [["1", "one"], ["2", "two"]])
+    }
+
+    @Test func aProgramThatWritesARowAtATimeDeliversEveryRow() async throws {
+        // A row per write, with pauses between some, as beeline writes.
+        let script = "for i in $(seq 1 3000); do printf '%s\\tname %s\\n' $i $i; [ $((i % 500)) = 0 ] && sleep 0.05; done"
+        let source = CommandSource(name: "s", namespace: "n", arguments: ["sh", "-c", script], rows: RowFormat())
+        #expect(try await rows(source) == (1...3000).map { ["\($0)", "name \($0)"] })
+    }
+
+    @Test func readsOfASlowProgramWaitLongerAndThoseOfAFastOneNever() {
+        var slow = ReadCoalescer(pipeBytes: 65536)
+        var pauses: [Duration?] = []
+        for _ in 0..<8 { pauses.append(slow.pause(after: 100)) }
+        #expect(pauses == [.milliseconds(1), .milliseconds(2), .milliseconds(4), .milliseconds(8), .milliseconds(16),
+                           .milliseconds(32), .milliseconds(50), .milliseconds(50)])
+        // A read between a quarter and three quarters full keeps the pause; a fuller one halves it.
+        #expect(slow.pause(after: 30000) == .milliseconds(50))
+        #expect(slow.pause(after: 60000) == .milliseconds(25))
+        var fast = ReadCoalescer(pipeBytes: 65536)
+        #expect(fast.pause(after: 65536) == nil)
+        #expect(fast.pause(after: 50000) == nil)
+        _ = fast.pause(after: 0)
+        #expect(fast.pause(after: 65536) == nil)
+    }
+
     @Test func substitutesThePartitionIntoTheArguments() {
         let source = CommandSource(
             name: "c", namespace: "n",

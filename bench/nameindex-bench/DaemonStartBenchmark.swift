@@ -75,6 +75,32 @@ struct DaemonRun {
     }
 }
 
+enum Programs {
+    /// Starts every program at once, its standard output (and error) to /dev/null; the seconds
+    /// until the last one ends. One that fails is an error.
+    static func runAtOnce(_ commands: [(program: String, arguments: [String])]) throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var processes: [Process] = []
+        for command in commands {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: command.program)
+            process.arguments = command.arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        for process in processes {
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw BenchError("\(process.executableURL?.lastPathComponent ?? "a program") failed (\(process.terminationStatus))")
+            }
+        }
+        return Figures.seconds(clock.now - start)
+    }
+}
+
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -115,5 +141,40 @@ struct DaemonStartBenchmark {
         }
         print(String(format: "warm start       READY=1 %.3f s after process start (daemon RSS then %@)",
                      Figures.median(times), Figures.mib(rss)))
+    }
+}
+
+/// One full load by a fresh daemon (no snapshot): what it took and what it cost.
+struct DaemonLoad {
+    var loadSeconds: Double
+    var readySeconds: Double
+    var entries: Int
+    var indexBytes: Int
+    var peakRSS: Int
+    /// The daemon's own user + system CPU time until READY (its children's not counted), per row loaded.
+    var cpuNanosecondsPerRow: Double
+    var skipped: Int
+
+    /// Starts nameindexd on `configuration` (written to `directory`, emptied first), waits for
+    /// READY=1, reads its Status, CPU time and peak RSS, and stops it. A source that failed is an error.
+    static func measure(directory: String, configuration: String) async throws -> DaemonLoad {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        try configuration.write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
+        let daemon = try DaemonRun(directory: directory, arguments: ["--config", directory + "/nameindexd.toml"])
+        let (seconds, _) = try daemon.startUntilReady(timeout: .seconds(3600))
+        // At READY, before the snapshot write that follows the swap has done much.
+        let cpu = ProcessMemory.cpuSeconds(pid: daemon.process.processIdentifier)
+        let status = try await NameIndexClient(socketPath: directory + "/run/control").status()
+        let memory = ProcessMemory.read(pid: daemon.process.processIdentifier)
+        daemon.stop()
+        guard status.sources.allSatisfy({ $0.state == .loaded }) else {
+            throw BenchError("a source failed: \(status.sources.compactMap(\.lastError))")
+        }
+        return DaemonLoad(
+            loadSeconds: Double(status.loadDurationUSec ?? 0) / 1e6, readySeconds: seconds, entries: status.entries,
+            indexBytes: status.indexBytes, peakRSS: memory.peak,
+            cpuNanosecondsPerRow: cpu * 1e9 / Double(max(1, status.entries)),
+            skipped: status.sources.reduce(0) { $0 + $1.skippedNull + $1.skippedEmpty + $1.skippedInvalidUTF8 + $1.skippedMalformed + $1.skippedTooLong })
     }
 }

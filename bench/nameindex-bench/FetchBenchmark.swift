@@ -101,60 +101,20 @@ struct FetchBenchmark: AsyncParsableCommand {
 
     /// Every table's partitions through psql at once; the seconds until the last ends.
     func psqlCopy(partitions: Int, pages: [String: Int]? = nil) throws -> Double {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var processes: [Process] = []
-        for table in Self.tables {
-            for i in 0..<partitions {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: psql)
-                process.arguments = [
+        try Programs.runAtOnce(Self.tables.flatMap { table in
+            (0..<partitions).map { i in
+                (psql, [
                     "-X", "-q", "-h", host, "-U", user, "-d", database, "-c",
                     "\\copy (SELECT id, name FROM \(table) WHERE \(pages.map { pagePredicate(i, of: partitions, pages: $0[table] ?? 0) } ?? predicate(i, of: partitions))) TO '/dev/null'",
-                ]
-                process.standardOutput = FileHandle.nullDevice
-                try process.run()
-                processes.append(process)
+                ])
             }
-        }
-        for process in processes {
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw BenchError("psql failed (\(process.terminationStatus))") }
-        }
-        return Figures.seconds(clock.now - start)
-    }
-
-    struct DaemonLoad {
-        var loadSeconds: Double
-        var readySeconds: Double
-        var entries: Int
-        var indexBytes: Int
-        var peakRSS: Int
-        /// The daemon's user + system CPU time until READY, per row loaded.
-        var cpuNanosecondsPerRow: Double
+        })
     }
 
     /// A fresh daemon (no snapshot) loading everything; its own load duration, READY time and peak RSS.
     func daemonLoad(partitions: Int, kind: Kind = .postgresql) async throws -> DaemonLoad {
-        let directory = work + "/daemon"
-        try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
-        try configuration(directory: directory, partitions: partitions, kind: kind)
-            .write(toFile: directory + "/nameindexd.toml", atomically: true, encoding: .utf8)
-        let daemon = try DaemonRun(directory: directory, arguments: ["--config", directory + "/nameindexd.toml"])
-        let (seconds, _) = try daemon.startUntilReady()
-        // At READY, before the snapshot write that follows the swap has done much.
-        let cpu = ProcessMemory.cpuSeconds(pid: daemon.process.processIdentifier)
-        let status = try await NameIndexClient(socketPath: directory + "/run/control").status()
-        let memory = ProcessMemory.read(pid: daemon.process.processIdentifier)
-        daemon.stop()
-        guard status.sources.allSatisfy({ $0.state == .loaded }) else {
-            throw BenchError("a source failed: \(status.sources.compactMap(\.lastError))")
-        }
-        return DaemonLoad(
-            loadSeconds: Double(status.loadDurationUSec ?? 0) / 1e6, readySeconds: seconds, entries: status.entries,
-            indexBytes: status.indexBytes, peakRSS: memory.peak,
-            cpuNanosecondsPerRow: cpu * 1e9 / Double(max(1, status.entries)))
+        try await DaemonLoad.measure(
+            directory: work + "/daemon", configuration: configuration(directory: work + "/daemon", partitions: partitions, kind: kind))
     }
 
     func run() async throws {
