@@ -1,3 +1,4 @@
+import CNameIndexShims
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,9 +19,28 @@ public final class Index: Sendable {
     public struct SourceTable: Sendable {
         public let source: String
         public let namespace: String
-        public let table: KeyTable
-        /// Keys of this table hidden by a source listed earlier in the same namespace.
+        /// Its base table and, after deltas, their overlay.
+        public let layer: SourceLayer
+        /// Keys this source answers that a source listed earlier in the same namespace answers too.
         public let shadowed: Int
+        /// The largest watermark its rows carried (its full load's `watermark_query`, then each
+        /// delta's rows); nil for a source without deltas.
+        public let watermark: String?
+
+        public init(source: String, namespace: String, layer: SourceLayer, shadowed: Int, watermark: String? = nil) {
+            self.source = source
+            self.namespace = namespace
+            self.layer = layer
+            self.shadowed = shadowed
+            self.watermark = watermark
+        }
+
+        public init(source: String, namespace: String, table: KeyTable, shadowed: Int) {
+            self.init(source: source, namespace: namespace, layer: SourceLayer(base: table), shadowed: shadowed)
+        }
+
+        /// The base table.
+        public var table: KeyTable { layer.base }
     }
 
     /// A namespace's name and the number of distinct keys it answers.
@@ -36,7 +56,7 @@ public final class Index: Sendable {
 
     struct Namespace: Sendable {
         let name: String
-        let tables: [KeyTable]
+        let layers: [SourceLayer]
         let entries: Int
     }
 
@@ -49,8 +69,9 @@ public final class Index: Sendable {
     let namespaces: [String: Namespace]
     /// The namespaces again, for the lookup path: a short list compares
     /// names faster than a dictionary hashes them, and no copy of a table list
-    /// (with its reference counting) is made per lookup.
-    @usableFromInline let lookupList: [(name: String, first: KeyTable, rest: [KeyTable])]
+    /// (with its reference counting) is made per lookup. `layers` is nil unless a
+    /// source of the namespace has an overlay: then every lookup goes through it.
+    @usableFromInline let lookupList: [(name: String, first: KeyTable, rest: [KeyTable], layers: [SourceLayer]?)]
 
     init(generation: UInt64, createdAtMicroseconds: UInt64, sources: [SourceTable], namespaces: [String: Namespace]) {
         self.generation = generation
@@ -59,24 +80,28 @@ public final class Index: Sendable {
         self.namespaces = namespaces
         // In byte order of the names, which namespaceSlot's binary search relies on.
         self.lookupList = namespaces.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-            .map { ($0.name, $0.tables[0], Array($0.tables.dropFirst())) }
+            .map { namespace in
+                let bases = namespace.layers.map(\.base)
+                let overlaid = namespace.layers.contains { $0.overlay != nil }
+                return (namespace.name, bases[0], Array(bases.dropFirst()), overlaid ? namespace.layers : nil)
+            }
     }
 
     /// An index of `sources` whose shadowed counts are already known (a loaded snapshot).
     convenience init(generation: UInt64, createdAtMicroseconds: UInt64, sources: [SourceTable]) {
-        var tables: [String: [KeyTable]] = [:]
+        var layers: [String: [SourceLayer]] = [:]
         var entries: [String: Int] = [:]
         for source in sources {
-            tables[source.namespace, default: []].append(source.table)
-            entries[source.namespace, default: 0] += source.table.count - source.shadowed
+            layers[source.namespace, default: []].append(source.layer)
+            entries[source.namespace, default: 0] += source.layer.count - source.shadowed
         }
         var namespaces: [String: Namespace] = [:]
-        for (name, list) in tables { namespaces[name] = Namespace(name: name, tables: list, entries: entries[name] ?? 0) }
+        for (name, list) in layers { namespaces[name] = Namespace(name: name, layers: list, entries: entries[name] ?? 0) }
         self.init(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: sources, namespaces: namespaces)
     }
 
-    /// Bytes of all tables, as they are in memory and in a snapshot.
-    public var memoryBytes: Int { sources.reduce(0) { $0 + $1.table.memoryBytes } }
+    /// Bytes of all tables and overlays, as they are in memory and in a snapshot.
+    public var memoryBytes: Int { sources.reduce(0) { $0 + $1.layer.memoryBytes } }
 
     /// An index with no namespaces.
     public static func empty(generation: UInt64 = 0, createdAtMicroseconds: UInt64 = 0) -> Index {
@@ -94,9 +119,14 @@ public final class Index: Sendable {
     /// Whether `namespace` exists in this generation.
     public func hasNamespace(_ namespace: String) -> Bool { namespaces[namespace] != nil }
 
-    /// The table that `source` contributed, if it is in this generation.
+    /// The base table that `source` contributed, if it is in this generation.
     public func table(forSource source: String) -> KeyTable? {
         sources.first { $0.source == source }?.table
+    }
+
+    /// What `source` contributed, if it is in this generation.
+    public func sourceTable(_ source: String) -> SourceTable? {
+        sources.first { $0.source == source }
     }
 
     /// The name bytes for `key` in `namespace`, or nil when either is absent.
@@ -158,7 +188,7 @@ public final class Index: Sendable {
     }
 
     @usableFromInline
-    func tables(of namespace: String) -> [KeyTable]? { namespaces[namespace]?.tables }
+    func layers(of namespace: String) -> [SourceLayer]? { namespaces[namespace]?.layers }
 
     // MARK: Namespaces by position, for protocols that name them in bytes
 
@@ -186,12 +216,14 @@ public final class Index: Sendable {
     /// The distinct keys of the namespace in `slot`.
     public func entries(slot: Int) -> Int { namespaces[lookupList[slot].name]?.entries ?? 0 }
 
-    /// The tables of the namespace in `slot`, first source first.
-    public func tables(slot: Int) -> [KeyTable] { [lookupList[slot].first] + lookupList[slot].rest }
+    /// The sources' layers of the namespace in `slot`, first source first.
+    public func layers(slot: Int) -> [SourceLayer] { namespaces[lookupList[slot].name]?.layers ?? [] }
 
-    /// The name for `key` in the namespace in `slot`, or nil (the first table that holds it answers).
+    /// The name for `key` in the namespace in `slot`, or nil (the first source that answers it
+    /// answers; a tombstone in a source's overlay leaves the key to the sources after it).
     @inlinable
     public func name(slot: Int, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        if let layers = lookupList[slot].layers { return Index.first(inLayers: layers[...], key: key) }
         if let name = lookupList[slot].first.name(forKey: key) { return name }
         for j in lookupList[slot].rest.indices {
             if let name = lookupList[slot].rest[j].name(forKey: key) { return name }
@@ -203,6 +235,10 @@ public final class Index: Sendable {
     public func names(
         slot: Int, count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
     ) {
+        if let layers = lookupList[slot].layers {
+            Index.names(in: layers, count: count, key: key, result: result)
+            return
+        }
         let first = lookupList[slot].first
         let rest = lookupList[slot].rest
         if rest.isEmpty {
@@ -220,6 +256,52 @@ public final class Index: Sendable {
             if order != 0 { return Int(order) }
         }
         return a.count - b.count
+    }
+
+    /// Batched lookups through sources with overlays: in groups, the first source's overlay
+    /// filter words are prefetched while its base is looked up in a batch; its overlay, and the
+    /// sources after it, are consulted per key.
+    static func names(
+        in layers: [SourceLayer], count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
+    ) {
+        let first = layers[0]
+        let rest = layers.dropFirst()
+        guard let filter = first.filter, let overlay = first.overlay else {
+            first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inLayers: rest, key: key(i))) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: KeyTable.batchGroup) { positions in
+            var start = 0
+            while start < count {
+                let n = min(KeyTable.batchGroup, count - start)
+                for j in 0..<n {
+                    let position = filter.position(NameHash.hash(key(start + j)))
+                    positions[j] = position
+                    nameindex_prefetch(filter.words + position.0)
+                }
+                let base = start
+                first.base.names(count: n, key: { key(base + $0) }) { j, baseName in
+                    let i = base + j
+                    let (word, bits) = positions[j]
+                    if filter.words[word] & bits == bits, let offset = overlay.find(key(i)) {
+                        let name = overlay.nameAt(offset)
+                        result(i, name.isEmpty ? Index.first(inLayers: rest, key: key(i)) : name)
+                    } else {
+                        result(i, baseName ?? Index.first(inLayers: rest, key: key(i)))
+                    }
+                }
+                start += n
+            }
+        }
+    }
+
+    /// The name the first of `layers` that answers `key` gives it.
+    @usableFromInline
+    static func first(inLayers layers: ArraySlice<SourceLayer>, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        for layer in layers {
+            if case .name(let name) = layer.answer(key) { return name }
+        }
+        return nil
     }
 
     @usableFromInline

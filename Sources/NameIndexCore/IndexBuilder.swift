@@ -5,7 +5,7 @@
 /// namespace shadows it in every later one (counted in
 /// ``Index/SourceTable/shadowed``).
 public struct IndexBuilder {
-    private var sources: [(source: String, namespace: String, table: KeyTable)] = []
+    private var sources: [(source: String, namespace: String, layer: SourceLayer, watermark: String?)] = []
     private let generation: UInt64
     private let createdAtMicroseconds: UInt64
 
@@ -16,24 +16,29 @@ public struct IndexBuilder {
 
     /// Adds `source`'s table to `namespace`, after all tables added so far.
     public mutating func add(source: String, namespace: String, table: KeyTable) {
+        add(source: source, namespace: namespace, layer: SourceLayer(base: table))
+    }
+
+    /// Adds `source`'s base and overlay to `namespace`, after all sources added so far.
+    public mutating func add(source: String, namespace: String, layer: SourceLayer, watermark: String? = nil) {
         precondition(!sources.contains { $0.source == source }, "source '\(source)' added twice")
-        sources.append((source, namespace, table))
+        sources.append((source, namespace, layer, watermark))
     }
 
     /// Builds the index, counting keys that earlier sources shadow.
     public func build() -> Index {
-        var tablesByNamespace: [String: [KeyTable]] = [:]
+        var layersByNamespace: [String: [SourceLayer]] = [:]
         var result: [Index.SourceTable] = []
-        for (source, namespace, table) in sources {
-            let earlier = tablesByNamespace[namespace, default: []]
+        for (source, namespace, layer, watermark) in sources {
+            let earlier = layersByNamespace[namespace, default: []]
             var shadowed = 0
             if !earlier.isEmpty {
-                table.forEachEntry { key, _ in
+                layer.forEachEntry { key, _ in
                     if earlier.contains(where: { $0.contains(key) }) { shadowed += 1 }
                 }
             }
-            tablesByNamespace[namespace, default: []].append(table)
-            result.append(.init(source: source, namespace: namespace, table: table, shadowed: shadowed))
+            layersByNamespace[namespace, default: []].append(layer)
+            result.append(.init(source: source, namespace: namespace, layer: layer, shadowed: shadowed, watermark: watermark))
         }
         return Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: result)
     }

@@ -19,27 +19,27 @@ public struct NamespaceDiff: Sendable, Equatable {
 extension Index {
     /// Per namespace (sorted by name), what changed from `old` to this generation.
     ///
-    /// A namespace whose tables are the very same objects in both (its sources were not
-    /// fetched, or failed and kept their rows) is unchanged without a look at its entries;
+    /// A namespace whose tables and overlays are the very same objects in both (its sources
+    /// were not fetched, or failed and kept their rows) is unchanged without a look at its entries;
     /// any other is compared entry by entry, each key as a lookup answers it.
     public func diff(from old: Index) -> [NamespaceDiff] {
         let names = Set(namespaces.keys).union(old.namespaces.keys)
         return names.sorted().map { namespace in
-            let newTables = tables(of: namespace) ?? []
-            let oldTables = old.tables(of: namespace) ?? []
+            let newLayers = layers(of: namespace) ?? []
+            let oldLayers = old.layers(of: namespace) ?? []
             let oldEntries = old.namespaces[namespace]?.entries ?? 0
-            if newTables.map(ObjectIdentifier.init) == oldTables.map(ObjectIdentifier.init) {
+            if newLayers.count == oldLayers.count && zip(newLayers, oldLayers).allSatisfy({ $0.isSame(as: $1) }) {
                 return NamespaceDiff(namespace: namespace, added: 0, removed: 0, changed: 0)
             }
             var added = 0
             var changed = 0
             var same = 0
-            for (position, table) in newTables.enumerated() {
-                let earlier = newTables[..<position]
-                table.forEachEntry { key, name in
-                    // A key an earlier table holds is answered from there.
+            for (position, layer) in newLayers.enumerated() {
+                let earlier = newLayers[..<position]
+                layer.forEachEntry { key, name in
+                    // A key an earlier source answers is answered from there.
                     if earlier.contains(where: { $0.contains(key) }) { return }
-                    guard let oldName = Index.first(in: oldTables, key: key) else {
+                    guard let oldName = Index.first(inLayers: oldLayers[...], key: key) else {
                         added += 1
                         return
                     }

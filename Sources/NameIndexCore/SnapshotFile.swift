@@ -13,7 +13,7 @@ import Darwin
 /// written exist and a crash leaves the previous snapshot intact.
 public enum SnapshotFile {
     public static let magic: [UInt8] = Array("NMIXSNAP".utf8)
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let headerSize = 64
     static let directoryEntrySize = 64
     static let alignment = 64
@@ -55,22 +55,28 @@ public enum SnapshotFile {
     }
 
     private static func writeContents(_ index: Index, fingerprint: UInt64, fd: Int32, path: String) throws -> Int {
-        // Layout: header, directory, strings, then 64-byte-aligned sections.
+        // Layout: header, directory, strings, then 64-byte-aligned sections: each source's
+        // base, followed by its overlay when it has one.
         var strings: [UInt8] = []
-        var entries: [(nameOffset: Int, nameCount: Int, namespaceOffset: Int, namespaceCount: Int)] = []
+        var entries: [(nameOffset: Int, nameCount: Int, namespaceOffset: Int, namespaceCount: Int, watermarkOffset: Int, watermarkCount: Int)] = []
         for source in index.sources {
             let name = Array(source.source.utf8)
             let namespace = Array(source.namespace.utf8)
-            entries.append((strings.count, name.count, strings.count + name.count, namespace.count))
-            strings += name + namespace
+            let watermark = Array((source.watermark ?? "").utf8)
+            entries.append((strings.count, name.count, strings.count + name.count, namespace.count,
+                            strings.count + name.count + namespace.count, watermark.count))
+            strings += name + namespace + watermark
         }
-        let stringsStart = headerSize + directoryEntrySize * index.sources.count
+        let sections: [(source: Int, table: KeyTable, role: UInt32)] = index.sources.enumerated().flatMap { i, source in
+            [(i, source.layer.base, UInt32(0))] + (source.layer.overlay.map { [(i, $0, UInt32(1))] } ?? [])
+        }
+        let stringsStart = headerSize + directoryEntrySize * sections.count
         let dataStart = align(stringsStart + strings.count)
         var sectionOffsets: [Int] = []
         var position = dataStart
-        for source in index.sources {
+        for section in sections {
             sectionOffsets.append(position)
-            position = align(position + sectionLength(source.table))
+            position = align(position + sectionLength(section.table))
         }
         let fileSize = position
 
@@ -79,21 +85,25 @@ public enum SnapshotFile {
             let base = raw.baseAddress!
             raw.copyBytes(from: magic)
             base.storeBytes(of: formatVersion.littleEndian, toByteOffset: 8, as: UInt32.self)
-            base.storeBytes(of: UInt32(index.sources.count).littleEndian, toByteOffset: 12, as: UInt32.self)
+            base.storeBytes(of: UInt32(sections.count).littleEndian, toByteOffset: 12, as: UInt32.self)
             for (offset, value) in [
                 (16, index.generation), (24, index.createdAtMicroseconds), (32, fingerprint), (40, UInt64(fileSize)),
                 (48, UInt64(dataStart)),
             ] {
                 base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
             }
-            for (i, source) in index.sources.enumerated() {
+            for (i, section) in sections.enumerated() {
                 let entry = base + headerSize + i * directoryEntrySize
-                let table = source.table
+                let table = section.table
+                let source = index.sources[section.source]
                 entry.storeBytes(of: UInt64(sectionOffsets[i]).littleEndian, as: UInt64.self)
                 entry.storeBytes(of: UInt64(sectionLength(table)).littleEndian, toByteOffset: 8, as: UInt64.self)
                 entry.storeBytes(of: sectionChecksum(table).littleEndian, toByteOffset: 16, as: UInt64.self)
-                let e = entries[i]
-                for (offset, value) in [(24, e.nameOffset), (28, e.nameCount), (32, e.namespaceOffset), (36, e.namespaceCount)] {
+                let e = entries[section.source]
+                for (offset, value) in [
+                    (24, e.nameOffset), (28, e.nameCount), (32, e.namespaceOffset), (36, e.namespaceCount),
+                    (48, Int(section.role)), (52, e.watermarkOffset), (56, e.watermarkCount), (60, source.watermark == nil ? 0 : 1),
+                ] {
                     entry.storeBytes(of: UInt32(value).littleEndian, toByteOffset: offset, as: UInt32.self)
                 }
                 entry.storeBytes(of: UInt64(source.shadowed).littleEndian, toByteOffset: 40, as: UInt64.self)
@@ -106,9 +116,9 @@ public enum SnapshotFile {
 
         var written = dataStart
         let padding = [UInt8](repeating: 0, count: alignment)
-        for (i, source) in index.sources.enumerated() {
+        for (i, section) in sections.enumerated() {
             precondition(written == sectionOffsets[i])
-            let table = source.table
+            let table = section.table
             var header = [UInt8](repeating: 0, count: TableHeader.size)
             header.withUnsafeMutableBytes { table.header.write(to: $0.baseAddress!) }
             try header.withUnsafeBytes { try writeAll(fd, $0, path) }
@@ -143,7 +153,7 @@ public enum SnapshotFile {
         let base = bytes.baseAddress!
         let count = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
         let stringsStart = headerSize + directoryEntrySize * count
-        var sources: [Index.SourceTable] = []
+        var sources: [(source: String, namespace: String, base: KeyTable, overlay: KeyTable?, shadowed: Int, watermark: String?)] = []
         var covered = Int(truncatingIfNeeded: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 48, as: UInt64.self)))
         for i in 0..<count {
             let entry = base + headerSize + i * directoryEntrySize
@@ -185,10 +195,22 @@ public enum SnapshotFile {
                 else { throw SnapshotError(.malformed, path: path, "section \(i + 1) has an invalid name") }
                 return s
             }
+            let role = u32(48)
+            let flags = u32(60)
+            guard role <= 1, flags <= 1 else {
+                throw SnapshotError(.malformed, path: path, "section \(i + 1) has an unknown role or flags")
+            }
+            let name = try string(u32(24), u32(28))
+            if role == 1 {
+                // An overlay follows its source's base, once.
+                guard let last = sources.last, last.source == name, last.overlay == nil else {
+                    throw SnapshotError(.malformed, path: path, "section \(i + 1) is an overlay without its base before it")
+                }
+                sources[sources.count - 1].overlay = table
+                continue
+            }
             sources.append(
-                .init(
-                    source: try string(u32(24), u32(28)), namespace: try string(u32(32), u32(36)), table: table,
-                    shadowed: u64(40)))
+                (name, try string(u32(32), u32(36)), table, nil, u64(40), flags == 1 ? try string(u32(52), u32(56)) : nil))
         }
         guard UnsafeRawBufferPointer(start: base + covered, count: bytes.count - covered).allSatisfy({ $0 == 0 }) else {
             throw SnapshotError(.badChecksum, path: path, "padding at the end is not zero (the file is damaged)")
@@ -197,7 +219,19 @@ public enum SnapshotFile {
             throw SnapshotError(
                 .configurationChanged, path: path, "it was written for another configuration of sources")
         }
-        let index = Index(generation: metadata.generation, createdAtMicroseconds: metadata.createdAtMicroseconds, sources: sources)
+        var tables: [Index.SourceTable] = []
+        for source in sources {
+            let layer = SourceLayer(base: source.base, overlay: source.overlay)
+            // A damaged count must not make a namespace's entries negative.
+            guard source.shadowed <= layer.count, !tables.contains(where: { $0.source == source.source }) else {
+                throw SnapshotError(.malformed, path: path, "the directory of source '\(source.source)' is inconsistent")
+            }
+            tables.append(
+                Index.SourceTable(
+                    source: source.source, namespace: source.namespace, layer: layer, shadowed: source.shadowed,
+                    watermark: source.watermark))
+        }
+        let index = Index(generation: metadata.generation, createdAtMicroseconds: metadata.createdAtMicroseconds, sources: tables)
         return (index, metadata)
     }
 

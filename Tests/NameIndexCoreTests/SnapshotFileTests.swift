@@ -101,9 +101,13 @@ import Testing
         try write(try Self.sampleIndex())
         try mutate { $0[0] = UInt8(ascii: "X") }
         expectRejected(.badMagic)
-        try write(try Self.sampleIndex())
-        try mutate { $0[8] = 2 }
-        expectRejected(.unsupportedVersion)
+        // Version 1 (before overlays: its directory entries had no role, watermark or flags)
+        // and a version from the future.
+        for version: UInt8 in [1, 3] {
+            try write(try Self.sampleIndex())
+            try mutate { $0[8] = version }
+            expectRejected(.unsupportedVersion, "version \(version)")
+        }
     }
 
     @Test func aSnapshotOfAnotherConfigurationIsRejected() throws {

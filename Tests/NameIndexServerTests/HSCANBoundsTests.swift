@@ -64,7 +64,7 @@ import Testing
     @Test func everyBucketOfTheFirstTableIsAValidCursor() throws {
         let index = try #require(store.current)
         let slot = try #require(Array("x".utf8).withUnsafeBytes { index.namespaceSlot($0) })
-        let table = index.tables(slot: slot)[0]
+        let table = index.layers(slot: slot)[0].base
         for bucket in [0, 1, table.bucketTotal - 1, table.bucketTotal, table.bucketTotal + 1] {
             let cursor = (UInt64(1) << 48) | UInt64(bucket)
             let reply = try exchange("HSCAN x \(cursor)\r\n")

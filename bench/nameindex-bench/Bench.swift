@@ -6,5 +6,5 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nameindex-bench",
         abstract: "Measure the nameindex index, snapshot and daemon.",
-        subcommands: [IndexBenchmark.self, RepeatsBenchmark.self, FetchBenchmark.self, WarehouseBenchmark.self])
+        subcommands: [IndexBenchmark.self, RepeatsBenchmark.self, FetchBenchmark.self, WarehouseBenchmark.self, DeltaBenchmark.self])
 }

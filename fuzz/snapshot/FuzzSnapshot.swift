@@ -19,7 +19,7 @@ func fuzzOne(_ data: UnsafeRawBufferPointer) {
         guard let index = try? SnapshotFile.read(path: path, fingerprint: 7) else { continue }
         for slot in 0..<index.namespaceCount {
             for key in ["0", "42", "-1", "x", ""] { _ = index.lookup(namespace: index.namespaceName(slot: slot), keys: [key]) }
-            for table in index.tables(slot: slot) { table.forEachEntry { _, _ in } }
+            for layer in index.layers(slot: slot) { layer.forEachEntry { _, _ in } }
         }
     }
 }

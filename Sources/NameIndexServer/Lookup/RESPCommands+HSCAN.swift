@@ -15,8 +15,9 @@ extension RESPCommands {
     /// Buckets one HSCAN call may visit per entry it was asked for (`COUNT`, default 10).
     static let scanBucketsPerCount = 10
 
-    /// `HSCAN ns cursor [MATCH pattern] [COUNT n] [NOVALUES]`. The cursor names a table of
-    /// the namespace and a bucket in it (stable: a table's bucket order never changes) and
+    /// `HSCAN ns cursor [MATCH pattern] [COUNT n] [NOVALUES]`. The cursor names a source of
+    /// the namespace and a bucket of its base or overlay (stable: a table's bucket order never
+    /// changes; the base's buckets come first, see ``SourceLayer``) and
     /// carries the generation's low 16 bits; a cursor from another generation starts over,
     /// so every entry is still returned at least once.
     func hscan(_ reply: inout RESPReply) -> Outcome {
@@ -60,7 +61,7 @@ extension RESPCommands {
             return .keepOpen
         }
         let tag = index.generation & 0xFFFF
-        let tables = index.tables(slot: slot)
+        let tables = index.layers(slot: slot)
         var table = 0
         var bucket = 0
         if cursor != 0 && cursor >> 48 == tag {
@@ -88,7 +89,7 @@ extension RESPCommands {
             let end = min(current.bucketTotal, bucket + min(pattern == nil ? 64 : 1, budget))
             budget -= end - bucket
             current.forEachEntry(inBuckets: bucket..<end) { key, name in
-                // A key that an earlier table of the namespace holds is hidden by it.
+                // A key that an earlier source of the namespace answers is hidden by it.
                 for earlier in tables[0..<table] where earlier.contains(key) { return }
                 if let pattern {
                     matchSteps += (pattern.count + 1) * (key.count + 1)

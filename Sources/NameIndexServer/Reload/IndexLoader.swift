@@ -44,7 +44,7 @@ struct IndexLoader: Sendable {
                     group.addTask { (position, SourceOutcome(source: source.name, fetched: false)) }
                     continue
                 }
-                let earlier = previous?.table(forSource: source.name)?.count
+                let earlier = previous?.sourceTable(source.name)?.layer.count
                 let generation = previous?.generation ?? 0
                 let checked = plan.checkInterval != nil
                 group.addTask {
@@ -70,8 +70,11 @@ struct IndexLoader: Sendable {
         }
         var builder = IndexBuilder(generation: generation, createdAtMicroseconds: createdAt)
         for (source, outcome) in zip(plans.map(\.source), outcomes) {
-            if let table = outcome.table ?? previous?.table(forSource: source.name) {
+            if let table = outcome.table {
                 builder.add(source: source.name, namespace: source.namespace, table: table)
+            } else if let kept = previous?.sourceTable(source.name) {
+                // Not fetched, or failed: its base, overlay and watermark serve on.
+                builder.add(source: source.name, namespace: source.namespace, layer: kept.layer, watermark: kept.watermark)
             }
         }
         return (builder.build(), outcomes)

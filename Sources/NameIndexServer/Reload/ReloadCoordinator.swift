@@ -182,9 +182,9 @@ actor ReloadCoordinator {
         for (i, outcome) in zip(sources.indices, outcomes) {
             var status = sources[i]
             let entry = index.sources.first { $0.source == status.name }
-            status.rows = entry?.table.count ?? 0
+            status.rows = entry?.layer.count ?? 0
             status.shadowed = entry?.shadowed ?? 0
-            status.bytes = entry?.table.memoryBytes ?? 0
+            status.bytes = entry?.layer.memoryBytes ?? 0
             guard outcome.fetched else {
                 // Not asked for: its rows, and its state, carry over.
                 sources[i] = status
@@ -236,9 +236,9 @@ actor ReloadCoordinator {
         for i in sources.indices {
             guard let entry = index.sources.first(where: { $0.source == sources[i].name }) else { continue }
             sources[i].state = .loaded
-            sources[i].rows = entry.table.count
+            sources[i].rows = entry.layer.count
             sources[i].shadowed = entry.shadowed
-            sources[i].bytes = entry.table.memoryBytes
+            sources[i].bytes = entry.layer.memoryBytes
             sources[i].duplicates = entry.table.duplicates
             sources[i].lastSuccessUSec = index.createdAtMicroseconds
             scheduler.loaded(sources[i].name, at: now, failed: false)

@@ -1,0 +1,110 @@
+/// What applying one delta did.
+public struct DeltaEffect: Sendable, Equatable {
+    /// Rows of the delta that set a name, and that deleted a key.
+    public var upserts = 0
+    public var tombstones = 0
+    /// The source's live keys before and after.
+    public var rowsBefore = 0
+    public var rowsAfter = 0
+    /// How the source's namespace changed, as a lookup sees it.
+    public var diff: NamespaceDiff
+    /// Entries and bytes of the source's new overlay.
+    public var overlayEntries = 0
+    public var overlayBytes = 0
+
+    public init(namespace: String) { diff = NamespaceDiff(namespace: namespace, added: 0, removed: 0, changed: 0) }
+}
+
+extension Index {
+    /// A new generation: this one with `delta` applied to `source`'s overlay.
+    ///
+    /// `delta` holds one entry per key the delta returned, its latest row: a name (an upsert) or
+    /// an empty name (a tombstone). The new overlay is the delta's entries that change
+    /// something, plus the old overlay's entries for keys the delta did not return; the base is
+    /// shared, never copied. Everything that depends on the keys (the source's live count, the
+    /// shadowed counts of its namespace, the namespace's entries and diff) is updated from the
+    /// delta's keys alone, so the work is the delta plus the old overlay, whatever the base's size.
+    ///
+    /// - Returns: nil when `source` is not in this generation.
+    /// - Throws: ``KeyTableError`` when memory cannot be had.
+    public func applying(
+        delta: KeyTable, toSource source: String, watermark: String?, generation: UInt64, createdAtMicroseconds: UInt64
+    ) throws -> (index: Index, effect: DeltaEffect)? {
+        guard let position = sources.firstIndex(where: { $0.source == source }) else { return nil }
+        let entry = sources[position]
+        let positions = sources.indices.filter { sources[$0].namespace == entry.namespace }
+        let layers = positions.map { sources[$0].layer }
+        let s = positions.firstIndex(of: position)!
+        let old = entry.layer
+        var effect = DeltaEffect(namespace: entry.namespace)
+        var shadowChange = [Int](repeating: 0, count: layers.count)
+        var countChange = 0
+        let builder = KeyTableBuilder()
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        try delta.forEachEntry { key, name in
+            let deletes = name.isEmpty
+            if deletes { effect.tombstones += 1 } else { effect.upserts += 1 }
+            let baseName = old.base.name(forKey: key)
+            // The overlay keeps only what changes the base: a tombstone of a key the base has,
+            // an upsert of a name the base does not give.
+            if deletes {
+                if baseName != nil { try builder.insert(key: key, name: empty) }
+            } else if baseName.map({ !$0.elementsEqual(name) }) ?? true {
+                try builder.insert(key: key, name: name)
+            }
+            let liveBefore = old.contains(key)
+            countChange += (deletes ? 0 : 1) - (liveBefore ? 1 : 0)
+            // The namespace's answer before and after, and who shadows whom.
+            var answerBefore: UnsafeRawBufferPointer?
+            var answerAfter: UnsafeRawBufferPointer?
+            var earlierBefore = false
+            var earlierAfter = false
+            for j in layers.indices {
+                let nameBefore = j == s ? old.name(forKey: key) : layers[j].name(forKey: key)
+                let nameAfter = j == s ? (deletes ? nil : name) : nameBefore
+                if j >= s {
+                    shadowChange[j] += (nameAfter != nil && earlierAfter ? 1 : 0) - (nameBefore != nil && earlierBefore ? 1 : 0)
+                }
+                if answerBefore == nil { answerBefore = nameBefore }
+                if answerAfter == nil { answerAfter = nameAfter }
+                earlierBefore = earlierBefore || nameBefore != nil
+                earlierAfter = earlierAfter || nameAfter != nil
+            }
+            switch (answerBefore, answerAfter) {
+            case (nil, .some): effect.diff.added += 1
+            case (.some, nil): effect.diff.removed += 1
+            case (.some(let a), .some(let b)) where !a.elementsEqual(b): effect.diff.changed += 1
+            default: break
+            }
+        }
+        try old.overlay?.forEachEntry { key, name in
+            if !delta.contains(key) { try builder.insert(key: key, name: name) }
+        }
+        let overlay = try builder.finish()
+        let layer = SourceLayer(base: old.base, overlay: overlay, count: old.count + countChange)
+        effect.rowsBefore = old.count
+        effect.rowsAfter = layer.count
+        effect.overlayEntries = layer.overlayEntries
+        effect.overlayBytes = layer.overlayBytes
+        var updated = sources
+        for (j, p) in positions.enumerated() {
+            let current = updated[p]
+            updated[p] = SourceTable(
+                source: current.source, namespace: current.namespace, layer: p == position ? layer : current.layer,
+                shadowed: current.shadowed + shadowChange[j], watermark: p == position ? watermark : current.watermark)
+        }
+        return (Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: updated), effect)
+    }
+
+    /// A new generation with `source`'s base replaced by `base` and its overlay gone: what
+    /// compaction swaps in (`base` answers exactly what base and overlay did, so no count changes).
+    public func replacingBase(of source: String, with base: KeyTable, generation: UInt64, createdAtMicroseconds: UInt64) -> Index? {
+        guard let position = sources.firstIndex(where: { $0.source == source }) else { return nil }
+        var updated = sources
+        let current = updated[position]
+        updated[position] = SourceTable(
+            source: current.source, namespace: current.namespace, layer: SourceLayer(base: base), shadowed: current.shadowed,
+            watermark: current.watermark)
+        return Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: updated)
+    }
+}
