@@ -52,6 +52,77 @@ public struct RowBatch: Sendable {
         }
     }
 
+    /// Per row of a delta, where its watermark sits in ``bytes`` (an empty range: none); empty
+    /// for the rows of a full load.
+    public private(set) var rowWatermarks: [Range<Int>] = []
+    /// The largest watermark of the delta rows read into this batch, skipped ones included
+    /// (they were in the source at that point too).
+    public private(set) var maximumWatermark: [UInt8]?
+
+    /// Appends a row of a delta: with `deleted`, a tombstone (the key, an empty name);
+    /// otherwise a name, checked as ``appendIfValid(key:name:)`` checks it (nil is NULL).
+    /// A watermark longer than ``Watermark/maximumBytes`` makes the row malformed.
+    public mutating func appendDelta(
+        key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer?, deleted: Bool, watermark: UnsafeRawBufferPointer?
+    ) {
+        if let watermark {
+            guard watermark.count <= Watermark.maximumBytes, UTF8Validation.isValid(watermark) else {
+                skipped.malformed += 1
+                return
+            }
+            if !watermark.isEmpty, maximumWatermark.map({ mark in mark.withUnsafeBytes { Watermark.compare(watermark, $0) > 0 } }) ?? true {
+                maximumWatermark = Array(watermark)
+            }
+        }
+        let before = rows.count
+        if deleted {
+            if key.isEmpty {
+                skipped.empty += 1
+            } else if !UTF8Validation.isValid(key) {
+                skipped.invalidUTF8 += 1
+            } else {
+                append(key: key, name: UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+        } else if let name {
+            appendIfValid(key: key, name: name)
+        } else {
+            skipped.null += 1
+        }
+        guard rows.count > before else { return }
+        while rowWatermarks.count < before { rowWatermarks.append(0..<0) }
+        let start = bytes.count
+        if let watermark { bytes.append(contentsOf: watermark) }
+        rowWatermarks.append(start..<bytes.count)
+    }
+
+    /// Calls `body` with the key, name (empty: a tombstone) and watermark (empty: none) of
+    /// every row of a delta, in order.
+    public func forEachDeltaRow(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try bytes.withUnsafeBytes { all in
+            for (i, row) in rows.enumerated() {
+                let mark = i < rowWatermarks.count ? rowWatermarks[i] : 0..<0
+                try body(
+                    UnsafeRawBufferPointer(rebasing: all[row.keyStart..<row.keyStart + row.keyCount]),
+                    UnsafeRawBufferPointer(rebasing: all[row.nameStart..<row.nameStart + row.nameCount]),
+                    UnsafeRawBufferPointer(rebasing: all[mark]))
+            }
+        }
+    }
+
+    /// Calls `body` once with the key, name and watermark of every delta row, valid inside it.
+    public func withDeltaRows<R>(
+        _ body: ([(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, watermark: UnsafeRawBufferPointer)]) throws -> R
+    ) rethrows -> R {
+        try bytes.withUnsafeBytes { all in
+            try body(rows.enumerated().map { i, row in
+                let mark = i < rowWatermarks.count ? rowWatermarks[i] : 0..<0
+                return (UnsafeRawBufferPointer(rebasing: all[row.keyStart..<row.keyStart + row.keyCount]),
+                        UnsafeRawBufferPointer(rebasing: all[row.nameStart..<row.nameStart + row.nameCount]),
+                        UnsafeRawBufferPointer(rebasing: all[mark]))
+            })
+        }
+    }
+
     /// Appends a row given as strings; for tests and small inputs.
     public mutating func append(key: String, name: String) {
         var k = key

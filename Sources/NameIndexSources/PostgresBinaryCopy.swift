@@ -14,6 +14,9 @@ public struct PostgresBinaryCopy: Sendable {
     public enum KeyType: Sendable { case int8, text }
 
     public let keyType: KeyType
+    /// A delta: four columns per row, key, name, the deleted flag (`::bool`) and the watermark
+    /// (`::text`), into ``RowBatch/appendDelta(key:name:deleted:watermark:)``.
+    public let delta: Bool
     /// The longest column accepted (a name, most likely); longer fails the fetch.
     public let maximumFieldBytes: Int
     /// Rows the server sent, NULLs included: compared with its `COPY n`.
@@ -26,8 +29,9 @@ public struct PostgresBinaryCopy: Sendable {
     public static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
     public static let defaultMaximumFieldBytes = 64 << 20
 
-    public init(keyType: KeyType, maximumFieldBytes: Int = PostgresBinaryCopy.defaultMaximumFieldBytes) {
+    public init(keyType: KeyType, delta: Bool = false, maximumFieldBytes: Int = PostgresBinaryCopy.defaultMaximumFieldBytes) {
         self.keyType = keyType
+        self.delta = delta
         self.maximumFieldBytes = maximumFieldBytes
     }
 
@@ -70,10 +74,19 @@ public struct PostgresBinaryCopy: Sendable {
                 at += 2
                 continue
             }
-            guard columns == 2 else { throw Self.failure("a row with \(columns) columns; the statement selects 2") }
+            let expected = delta ? 4 : 2
+            guard columns == expected else { throw Self.failure("a row with \(columns) columns; the statement selects \(expected)") }
             guard let (key, afterKey) = try field(bytes, at: at + 2),
                 let (name, afterName) = try field(bytes, at: afterKey)
             else { return at }
+            if delta {
+                guard let (flag, afterFlag) = try field(bytes, at: afterName), let (mark, afterMark) = try field(bytes, at: afterFlag)
+                else { return at }
+                at = afterMark
+                rows += 1
+                try deltaRow(bytes, key: key, name: name, flag: flag, mark: mark, into: &batch, scratch: &scratch)
+                continue
+            }
             at = afterName
             rows += 1
             guard let key, let name else {
@@ -95,6 +108,37 @@ public struct PostgresBinaryCopy: Sendable {
             }
         }
         return at
+    }
+
+    /// One delta row: NULL key a NULL skip, NULL flag false, a flag of other than one byte an error.
+    private func deltaRow(
+        _ bytes: UnsafeRawBufferPointer, key: Range<Int>?, name: Range<Int>?, flag: Range<Int>?, mark: Range<Int>?,
+        into batch: inout RowBatch, scratch: inout (UInt64, UInt64, UInt64)
+    ) throws {
+        guard let key else {
+            batch.skipped.null += 1
+            return
+        }
+        var deleted = false
+        if let flag {
+            guard flag.count == 1 else { throw Self.failure("a deleted flag of \(flag.count) bytes, not a bool") }
+            deleted = bytes[flag.lowerBound] != 0
+        }
+        let nameBytes = name.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+        let markBytes = mark.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+        let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[key])
+        switch keyType {
+        case .text:
+            batch.appendDelta(key: keyBytes, name: nameBytes, deleted: deleted, watermark: markBytes)
+        case .int8:
+            guard keyBytes.count == 8 else { throw Self.failure("an int8 key of \(keyBytes.count) bytes, not 8") }
+            let value = Int64(bigEndian: keyBytes.loadUnaligned(as: Int64.self))
+            withUnsafeMutableBytes(of: &scratch) { text in
+                let length = CanonicalInteger.write(value, into: text)
+                batch.appendDelta(
+                    key: UnsafeRawBufferPointer(rebasing: text[0..<length]), name: nameBytes, deleted: deleted, watermark: markBytes)
+            }
+        }
     }
 
     /// The header's end, or nil when `bytes` does not hold all of it yet.

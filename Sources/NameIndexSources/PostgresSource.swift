@@ -30,6 +30,11 @@ public struct PostgresSource: Source {
     /// `consistent_snapshot`: the partitions of a fetch import the snapshot of one connection
     /// that holds it open, so they read the table as of one instant.
     public var consistentSnapshot = true
+    /// `delta_query`: the rows changed since `{watermark}` (key, name, deleted, watermark).
+    public var deltaQuery: String?
+    /// `watermark_query`: its first value is where deltas start after a full load, read inside
+    /// the load's snapshot (``Prepared/startingWatermark``).
+    public var watermarkQuery: String?
 
     public init(
         name: String, namespace: String, url: PostgresConnectionString, query: String, filter: PartitionFilter? = nil,
@@ -64,12 +69,14 @@ public struct PostgresSource: Source {
     }
 
     public func prepare(partitions: Int) async throws -> any PartitionFetcher {
-        // One statement is one snapshot already.
-        guard partitions > 1 else { return Prepared(source: self, filter: filter, bounds: nil, snapshot: nil, holder: nil) }
+        // One statement is one snapshot already; a watermark to read beside it needs one shared.
+        guard partitions > 1 || watermarkQuery != nil else {
+            return Prepared(source: self, filter: filter, bounds: nil, snapshot: nil, holder: nil)
+        }
         let holder = try await connect()
         do {
             var snapshot: String?
-            if consistentSnapshot {
+            if consistentSnapshot || watermarkQuery != nil {
                 do {
                     snapshot = try await holder.run { connection in
                         PQclear(try PostgresConnection.execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", expecting: [PGRES_COMMAND_OK]))
@@ -106,11 +113,18 @@ public struct PostgresSource: Source {
                     return low...high
                 }
             }
+            // The watermark as of the snapshot every partition reads: nothing falls between the two.
+            var watermark: String?
+            if let watermarkQuery {
+                let sql = "SELECT (\(watermarkQuery))::text"
+                watermark = try await holder.run { try PostgresConnection.query($0, sql).first?.first ?? nil }
+            }
             guard let snapshot else {
                 await holder.close()
-                return Prepared(source: self, filter: filter, bounds: bounds, snapshot: nil, holder: nil, notices: notices)
+                return Prepared(source: self, filter: filter, bounds: bounds, snapshot: nil, holder: nil, notices: notices, startingWatermark: watermark)
             }
-            return Prepared(source: self, filter: filter, bounds: bounds, snapshot: snapshot, holder: holder, notices: notices)
+            return Prepared(
+                source: self, filter: filter, bounds: bounds, snapshot: snapshot, holder: holder, notices: notices, startingWatermark: watermark)
         } catch {
             await holder.close()
             throw labelled(error)
@@ -147,11 +161,14 @@ public struct PostgresSource: Source {
         let snapshot: String?
         let holder: PostgresConnection?
         let notices: [String]
+        /// `watermark_query`'s value in the snapshot the partitions read.
+        let startingWatermark: String?
 
         init(
             source: PostgresSource, filter: PartitionFilter?, bounds: ClosedRange<Int64>?, snapshot: String?,
-            holder: PostgresConnection?, notices: [String] = []
+            holder: PostgresConnection?, notices: [String] = [], startingWatermark: String? = nil
         ) {
+            self.startingWatermark = startingWatermark
             self.source = source
             self.filter = filter
             self.bounds = bounds
@@ -174,6 +191,28 @@ public struct PostgresSource: Source {
     static let textTypes: Set<UInt32> = [25, 1043, 1042, 19]  // text, varchar, bpchar, name
     static let integerTypes: Set<UInt32> = [20, 21, 23]  // int8, int2, int4
 
+    /// `query` with `{watermark}` replaced by the watermark as an escape string literal: both
+    /// `'` and `\` doubled inside `E'…'`, which means the same whatever
+    /// standard_conforming_strings says (the watermark comes from the data). NUL cannot be in a
+    /// PostgreSQL text value and is refused.
+    public static func deltaSQL(_ query: String, watermark: String) throws -> String {
+        guard !watermark.utf8.contains(0) else {
+            throw SourceError(code: .invalidConfiguration, message: "a watermark with a NUL byte cannot be sent")
+        }
+        let literal = "E'" + watermark.replacing("\\", with: "\\\\").replacing("'", with: "''") + "'"
+        return query.replacing("{watermark}", with: literal)
+    }
+
+    /// The COPY statement of a delta query whose columns have `types`: key and name as for a
+    /// full load, the deleted flag as `bool`, the watermark as `text`.
+    static func deltaCopyStatement(_ sql: String, types: [UInt32]) -> (String, PostgresBinaryCopy.KeyType) {
+        let key = integerTypes.contains(types[0]) ? "::int8" : textTypes.contains(types[0]) ? "" : "::text"
+        let name = textTypes.contains(types[1]) ? "" : "::text"
+        let statement =
+            "COPY (SELECT nameindex_q.k\(key), nameindex_q.n\(name), (nameindex_q.d)::bool, (nameindex_q.w)::text FROM (\(sql)) AS nameindex_q(k, n, d, w)) TO STDOUT (FORMAT binary)"
+        return (statement, key == "::int8" ? .int8 : .text)
+    }
+
     /// The COPY statement for `sql` whose columns have `types`, and how its key comes out.
     static func copyStatement(_ sql: String, types: [UInt32]) -> (String, PostgresBinaryCopy.KeyType) {
         let key = integerTypes.contains(types[0]) ? "::int8" : textTypes.contains(types[0]) ? "" : "::text"
@@ -182,7 +221,7 @@ public struct PostgresSource: Source {
         return (statement, key == "::int8" ? .int8 : .text)
     }
 
-    private func fetch(_ sql: String, snapshot: String?, deliver: (RowBatch) async throws -> Void) async throws {
+    private func fetch(_ sql: String, snapshot: String?, delta: Bool = false, deliver: (RowBatch) async throws -> Void) async throws {
         try await withConnection { connection in
             if let snapshot {
                 do {
@@ -198,12 +237,16 @@ public struct PostgresSource: Source {
                 }
             }
             let types = try await connection.run { try PostgresConnection.columnTypes($0, sql) }
-            guard types.count >= 2 else {
-                throw SourceError(code: .invalidConfiguration, message: "the query must return two columns: the key, then the name")
+            guard types.count >= (delta ? 4 : 2) else {
+                throw SourceError(
+                    code: .invalidConfiguration,
+                    message: delta
+                        ? "the delta_query must return four columns: the key, the name, the deleted flag and the watermark"
+                        : "the query must return two columns: the key, then the name")
             }
-            let (statement, keyType) = Self.copyStatement(sql, types: types)
+            let (statement, keyType) = delta ? Self.deltaCopyStatement(sql, types: types) : Self.copyStatement(sql, types: types)
             try await connection.run { PQclear(try PostgresConnection.execute($0, statement, expecting: [PGRES_COPY_OUT])) }
-            let stream = CopyStream(parser: PostgresBinaryCopy(keyType: keyType), batchRows: batchRows)
+            let stream = CopyStream(parser: PostgresBinaryCopy(keyType: keyType, delta: delta), batchRows: batchRows)
             // Double-buffered: the connection's thread reads and parses the next batch while
             // this one goes into the index; at most two batches are in flight.
             var next = try await connection.run { try stream.next($0) }
@@ -308,5 +351,23 @@ public struct PostgresSource: Source {
             throw SourceError(code: error.code, message: "\(label): \(error.message)", underlying: error)
         }
         return connection
+    }
+}
+
+extension PostgresSource: DeltaFetching {
+    public func fetchDelta(since watermark: String, deliver: (RowBatch) async throws -> Void) async throws {
+        guard let deltaQuery else {
+            throw SourceError(code: .invalidConfiguration, message: "Source '\(name)' has no delta_query")
+        }
+        try await fetch(try Self.deltaSQL(deltaQuery, watermark: watermark), snapshot: nil, delta: true, deliver: deliver)
+    }
+
+    /// Outside a load (a test, a check): the watermark now. A load reads it inside its snapshot instead.
+    public func startingWatermark() async throws -> String? {
+        guard let watermarkQuery else { return nil }
+        let sql = "SELECT (\(watermarkQuery))::text"
+        return try await withConnection { connection in
+            try await connection.run { try PostgresConnection.query($0, sql).first?.first ?? nil }
+        }
     }
 }

@@ -22,6 +22,10 @@ public struct SQLiteSource: Source {
     public var checkQuery: String?
     /// Rows handed over per batch.
     public var batchRows = 8192
+    /// `delta_query`: the rows changed since `{watermark}` (key, name, deleted, watermark).
+    public var deltaQuery: String?
+    /// `watermark_query`: its first value is where deltas start after a full load.
+    public var watermarkQuery: String?
 
     public init(
         name: String, namespace: String, path: String, query: String, filter: PartitionFilter? = nil,
@@ -90,6 +94,24 @@ public struct SQLiteSource: Source {
         }
     }
 
+    /// The delta query with `{watermark}` as the bound parameter `?1` (never spliced into the SQL:
+    /// a watermark comes from the data).
+    public static func deltaStatement(_ query: String) -> String { query.replacing("{watermark}", with: "?1") }
+
+    /// The first value `sql` returns, as text; nil for no row or NULL.
+    private func firstValue(_ sql: String, what: String) throws -> String? {
+        let db = try Database(path: path)
+        return try db.statement(sql) { statement in
+            let step = sqlite3_step(statement)
+            guard step == SQLITE_ROW || step == SQLITE_DONE else {
+                throw SourceError(code: .io, message: "Failed to run the \(what) on '\(path)': \(db.message(step))")
+            }
+            guard step == SQLITE_ROW, sqlite3_column_type(statement, 0) != SQLITE_NULL else { return nil }
+            var scratch = [UInt8](repeating: 0, count: 24)
+            return scratch.withUnsafeMutableBytes { String(decoding: SQLiteSource.column(statement, 0, scratch: $0), as: UTF8.self) }
+        }
+    }
+
     /// An open, read-only database connection, closed when the last reference goes.
     final class Database {
         let handle: OpaquePointer
@@ -151,10 +173,10 @@ public struct SQLiteSource: Source {
     /// can take long (the first row of a sort, a lock held by a writer for up to the busy
     /// timeout), and the cooperative pool serves the sockets and the watchdog probe.
     /// Cancelling interrupts the step in progress (`sqlite3_interrupt`).
-    private func fetch(_ sql: String, deliver: (RowBatch) async throws -> Void) async throws {
+    private func fetch(_ sql: String, watermark: String? = nil, deliver: (RowBatch) async throws -> Void) async throws {
         let pool = NIOThreadPool.singleton
         let path = self.path
-        let cursor = try await pool.runIfActive { try Cursor(path: path, sql: sql) }
+        let cursor = try await pool.runIfActive { try Cursor(path: path, sql: sql, watermark: watermark) }
         let batchRows = self.batchRows
         while true {
             try Task.checkCancellation()
@@ -173,14 +195,29 @@ public struct SQLiteSource: Source {
     final class Cursor: @unchecked Sendable {
         let db: Database
         let statement: OpaquePointer
-        private var scratch = [UInt8](repeating: 0, count: 24)
+        private var scratch = [UInt8](repeating: 0, count: 48)
+        /// A delta: four columns (key, name, deleted, watermark), the watermark bound to `?1`.
+        let delta: Bool
 
-        init(path: String, sql: String) throws {
+        init(path: String, sql: String, watermark: String? = nil) throws {
             db = try Database(path: path)
             statement = try db.prepare(sql)
+            delta = watermark != nil
             // Thrown with every property set, so deinit still runs and finalizes the statement.
-            guard sqlite3_column_count(statement) >= 2 else {
-                throw SourceError(code: .invalidConfiguration, message: "The query of '\(path)' must return two columns: the key, then the name")
+            if let watermark {
+                guard sqlite3_column_count(statement) >= 4 else {
+                    throw SourceError(
+                        code: .invalidConfiguration,
+                        message: "The delta_query of '\(path)' must return four columns: the key, the name, the deleted flag and the watermark")
+                }
+                if sqlite3_bind_parameter_count(statement) >= 1 {
+                    // SQLITE_TRANSIENT: SQLite copies the text.
+                    sqlite3_bind_text(statement, 1, watermark, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                }
+            } else {
+                guard sqlite3_column_count(statement) >= 2 else {
+                    throw SourceError(code: .invalidConfiguration, message: "The query of '\(path)' must return two columns: the key, then the name")
+                }
             }
         }
 
@@ -199,6 +236,10 @@ public struct SQLiteSource: Source {
                     if step == SQLITE_INTERRUPT { throw CancellationError() }
                     throw SourceError(code: .io, message: "Failed to read from '\(db.path)': \(db.message(step))")
                 }
+                if delta {
+                    deltaRow(into: &batch)
+                    continue
+                }
                 if sqlite3_column_type(statement, 0) == SQLITE_NULL || sqlite3_column_type(statement, 1) == SQLITE_NULL {
                     batch.skipped.null += 1
                     continue
@@ -210,6 +251,33 @@ public struct SQLiteSource: Source {
                 }
             }
             return (batch, false)
+        }
+
+        /// The current row of a delta: NULL key is a NULL skip; a deleted flag that is neither
+        /// true nor false (INTEGER: non-zero is true) is malformed; NULL deleted is false.
+        private func deltaRow(into batch: inout RowBatch) {
+            guard sqlite3_column_type(statement, 0) != SQLITE_NULL else {
+                batch.skipped.null += 1
+                return
+            }
+            let deleted: Bool?
+            switch sqlite3_column_type(statement, 2) {
+            case SQLITE_NULL: deleted = false
+            case SQLITE_INTEGER: deleted = sqlite3_column_int64(statement, 2) != 0
+            default: deleted = Watermark.isDeleted(SQLiteSource.column(statement, 2, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0)))
+            }
+            guard let deleted else {
+                batch.skipped.malformed += 1
+                return
+            }
+            scratch.withUnsafeMutableBytes { scratch in
+                let key = SQLiteSource.column(statement, 0, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<24]))
+                let name = sqlite3_column_type(statement, 1) == SQLITE_NULL
+                    ? nil : SQLiteSource.column(statement, 1, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+                let watermark = sqlite3_column_type(statement, 3) == SQLITE_NULL
+                    ? nil : SQLiteSource.column(statement, 3, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[24..<48]))
+                batch.appendDelta(key: key, name: name, deleted: deleted, watermark: watermark)
+            }
         }
     }
 
@@ -230,5 +298,20 @@ public struct SQLiteSource: Source {
             let text = sqlite3_column_text(statement, index)
             return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, index)))
         }
+    }
+}
+
+extension SQLiteSource: DeltaFetching {
+    public func fetchDelta(since watermark: String, deliver: (RowBatch) async throws -> Void) async throws {
+        guard let deltaQuery else {
+            throw SourceError(code: .invalidConfiguration, message: "Source '\(name)' has no delta_query")
+        }
+        try await fetch(Self.deltaStatement(deltaQuery), watermark: watermark, deliver: deliver)
+    }
+
+    public func startingWatermark() async throws -> String? {
+        guard let watermarkQuery else { return nil }
+        let query = watermarkQuery
+        return try await NIOThreadPool.singleton.runIfActive { try self.firstValue(query, what: "watermark_query") }
     }
 }

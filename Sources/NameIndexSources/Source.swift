@@ -55,6 +55,30 @@ public protocol Source: Sendable {
     func changeToken() async throws -> String?
 }
 
+/// A source that can return what changed since a watermark (`delta_query`, `delta_command`).
+public protocol DeltaFetching: Sendable {
+    /// Fetches the rows changed since `watermark` (the `{watermark}` of the query): key,
+    /// name, a deleted flag and the row's watermark, as ``RowBatch/appendDelta(key:name:deleted:watermark:)``
+    /// rows, handed to `deliver` in batches as they are read.
+    ///
+    /// - Throws: ``SourceError`` when the rows cannot be read.
+    func fetchDelta(since watermark: String, deliver: (RowBatch) async throws -> Void) async throws
+
+    /// The watermark a full load starts from (`watermark_query`): nil when it returns no row or NULL.
+    ///
+    /// - Throws: ``SourceError`` when it cannot be read.
+    func startingWatermark() async throws -> String?
+}
+
+extension DeltaFetching {
+    /// Fetches the rows changed since `watermark` into one collector.
+    public func collect(since watermark: String) async throws -> DeltaCollector {
+        var collector = DeltaCollector()
+        try await fetchDelta(since: watermark) { collector.add($0) }
+        return collector
+    }
+}
+
 /// Fetches the partitions of one prepared fetch of a source.
 public protocol PartitionFetcher: Sendable {
     /// Fetches the rows of `partition`.
@@ -74,10 +98,15 @@ public protocol PartitionFetcher: Sendable {
     /// Every partition is done (or has given up): let go of what the preparation holds (a
     /// connection keeping a snapshot open).
     func finish() async
+
+    /// The watermark the preparation read in the snapshot the partitions share (PostgreSQL's
+    /// `watermark_query`); nil when it has none or the query gave NULL.
+    var startingWatermark: String? { get }
 }
 
 extension PartitionFetcher {
     public var notices: [String] { [] }
+    public var startingWatermark: String? { nil }
     public func finish() async {}
 }
 
