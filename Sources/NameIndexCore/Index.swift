@@ -258,8 +258,8 @@ public final class Index: Sendable {
         return a.count - b.count
     }
 
-    /// Batched lookups through sources with overlays: in groups, the first source's overlay
-    /// filter words are prefetched while its base is looked up in a batch; its overlay, and the
+    /// Batched lookups through sources with overlays: the first source's base is looked up in a
+    /// batch, its overlay filter read with the base's hash of each key; its overlay, and the
     /// sources after it, are consulted per key.
     static func names(
         in layers: [SourceLayer], count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
@@ -270,27 +270,22 @@ public final class Index: Sendable {
             first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inLayers: rest, key: key(i))) }
             return
         }
-        withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: KeyTable.batchGroup) { positions in
-            var start = 0
-            while start < count {
-                let n = min(KeyTable.batchGroup, count - start)
-                for j in 0..<n {
-                    let position = filter.position(NameHash.hash(key(start + j)))
-                    positions[j] = position
-                    nameindex_prefetch(filter.words + position.0)
+        // The base hashes each key once; the filter word of that hash is prefetched with the
+        // key's bucket, and read when its result comes (a group's hashes all come first).
+        withUnsafeTemporaryAllocation(of: UInt64?.self, capacity: KeyTable.batchGroup) { hashes in
+            first.base.names(
+                count: count, key: key,
+                hashed: { i, hash in
+                    hashes[i % KeyTable.batchGroup] = hash
+                    if let hash { nameindex_prefetch(filter.words + filter.position(hash).0) }
                 }
-                let base = start
-                first.base.names(count: n, key: { key(base + $0) }) { j, baseName in
-                    let i = base + j
-                    let (word, bits) = positions[j]
-                    if filter.words[word] & bits == bits, let offset = overlay.find(key(i)) {
-                        let name = overlay.nameAt(offset)
-                        result(i, name.isEmpty ? Index.first(inLayers: rest, key: key(i)) : name)
-                    } else {
-                        result(i, baseName ?? Index.first(inLayers: rest, key: key(i)))
-                    }
+            ) { i, baseName in
+                if filter.mayContain(hashes[i % KeyTable.batchGroup]), let offset = overlay.find(key(i)) {
+                    let name = overlay.nameAt(offset)
+                    result(i, name.isEmpty ? Index.first(inLayers: rest, key: key(i)) : name)
+                } else {
+                    result(i, baseName ?? Index.first(inLayers: rest, key: key(i)))
                 }
-                start += n
             }
         }
     }

@@ -15,6 +15,17 @@ extension KeyTable {
     public func names(
         count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
     ) {
+        names(count: count, key: key, hashed: nil, result: result)
+    }
+
+    /// As ``names(count:key:result:)``, telling `hashed(i, hash)` each key's hash in this table
+    /// (nil: it cannot be in it) as soon as it is known: for each group of ``batchGroup`` keys,
+    /// every `hashed` call comes before any `result` call of the group, and after every
+    /// `result` of the group before.
+    func names(
+        count: Int, key: (Int) -> UnsafeRawBufferPointer, hashed: ((Int, UInt64?) -> Void)?,
+        result: (Int, UnsafeRawBufferPointer?) -> Void
+    ) {
         var start = 0
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: KeyTable.batchGroup) { hashes in
             while start < count {
@@ -22,6 +33,7 @@ extension KeyTable {
                 // 1. Hash and prefetch each home bucket.
                 for i in start..<end {
                     let hash = self.hash(of: key(i))
+                    hashed?(i, hash)
                     hashes[i - start] = hash ?? 0
                     if let hash {
                         nameindex_prefetch(buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes)
@@ -47,7 +59,7 @@ extension KeyTable {
 
     /// The hash a key would have in this table; nil when it cannot be in it
     /// (not a canonical integer in an integer table).
-    @inline(__always)
+    @inline(__always) @usableFromInline
     func hash(of key: UnsafeRawBufferPointer) -> UInt64? {
         switch header.kind {
         case .text: return NameHash.hash(key)

@@ -155,18 +155,36 @@ public final class KeyTable: @unchecked Sendable {
     func find(_ key: UnsafeRawBufferPointer) -> Int? {
         switch header.kind {
         case .text:
-            let hash = NameHash.hash(key)
-            return probe(hash) { offset in
-                var position = offset
-                let count = Varint.read(arena, &position)
-                return count == key.count && (count == 0 || memcmp(arena + position, key.baseAddress!, count) == 0)
-            }
+            return find(text: key, hash: NameHash.hash(key))
         case .integer:
             guard let value = CanonicalInteger.parse(key) else { return nil }
-            return probe(NameHash.hash(integer: value)) { offset in
-                var position = offset
-                return Varint.readZigZag(arena, &position) == value
-            }
+            return find(integer: value, hash: NameHash.hash(integer: value))
+        }
+    }
+
+    /// As ``find(_:)``, with the key's hash in this table (``hash(of:)``) already computed.
+    @usableFromInline
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+        switch header.kind {
+        case .text: return find(text: key, hash: hash)
+        case .integer: return CanonicalInteger.parse(key).flatMap { find(integer: $0, hash: hash) }
+        }
+    }
+
+    @inline(__always)
+    private func find(text key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+        probe(hash) { offset in
+            var position = offset
+            let count = Varint.read(arena, &position)
+            return count == key.count && (count == 0 || memcmp(arena + position, key.baseAddress!, count) == 0)
+        }
+    }
+
+    @inline(__always)
+    private func find(integer value: Int64, hash: UInt64) -> Int? {
+        probe(hash) { offset in
+            var position = offset
+            return Varint.readZigZag(arena, &position) == value
         }
     }
 

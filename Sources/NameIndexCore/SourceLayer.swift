@@ -33,7 +33,7 @@ public struct SourceLayer: Sendable {
     public init(base: KeyTable, overlay: KeyTable?, count: Int) {
         self.base = base
         self.overlay = overlay.flatMap { $0.count == 0 ? nil : $0 }
-        self.filter = self.overlay.map(OverlayFilter.init)
+        self.filter = self.overlay.map { OverlayFilter($0, hashedAs: base) }
         self.count = count
     }
 
@@ -61,16 +61,23 @@ public struct SourceLayer: Sendable {
     /// What the overlay says about `key`: nil when it does not hold it.
     @inlinable
     public func overlayAnswer(_ key: UnsafeRawBufferPointer) -> Answer? {
-        guard let overlay, filter!.mayContain(key), let offset = overlay.find(key) else { return nil }
+        overlayAnswer(key, baseHash: base.hash(of: key))
+    }
+
+    @inlinable
+    func overlayAnswer(_ key: UnsafeRawBufferPointer, baseHash: UInt64?) -> Answer? {
+        guard let overlay, filter!.mayContain(baseHash), let offset = overlay.find(key) else { return nil }
         let name = overlay.nameAt(offset)
         return name.isEmpty ? .deleted : .name(name)
     }
 
-    /// What this source says about `key`.
+    /// What this source says about `key`; the key is hashed once, for the base and the filter.
     @inlinable
     public func answer(_ key: UnsafeRawBufferPointer) -> Answer {
-        if let answer = overlayAnswer(key) { return answer }
-        return base.find(key).map { .name(base.nameAt($0)) } ?? .absent
+        let hash = base.hash(of: key)
+        if let answer = overlayAnswer(key, baseHash: hash) { return answer }
+        guard let hash else { return .absent }
+        return base.find(key, hash: hash).map { .name(base.nameAt($0)) } ?? .absent
     }
 
     /// The name this source gives `key`, or nil.
@@ -137,7 +144,8 @@ public struct SourceLayer: Sendable {
 }
 
 /// A blocked Bloom filter of an overlay's keys (two bits per key, both in one 64-bit word; at
-/// least 16 bits per key), so that a lookup
+/// least 16 bits per key), hashed as the layer's base hashes them so that a batched lookup
+/// hashes a key once for both, so that a lookup
 /// of a key the overlay does not hold — nearly every lookup — costs a hash and a read of a
 /// small bit array that stays in cache instead of a probe of the overlay's table, which at 5%
 /// of a large base is many megabytes and would cost a cache miss per lookup.
@@ -145,33 +153,49 @@ public final class OverlayFilter: @unchecked Sendable {  // immutable once built
     @usableFromInline let words: UnsafeMutablePointer<UInt64>
     @usableFromInline let mask: UInt64
     private let wordCount: Int
+    /// Whether the overlay holds a key the base cannot (a text key beside an integer base):
+    /// a lookup without a base hash must then ask the overlay itself.
+    @usableFromInline let holdsUnhashable: Bool
 
-    /// A filter of every key of `overlay` (keys as text, as lookups give them).
-    init(_ overlay: KeyTable) {
+    /// A filter of every key of `overlay` (keys as text, as lookups give them), each hashed as `base` hashes keys.
+    init(_ overlay: KeyTable, hashedAs base: KeyTable) {
         var bits = 512
         while bits < overlay.count * 16 { bits <<= 1 }
         wordCount = bits / 64
         words = .allocate(capacity: wordCount)
         words.initialize(repeating: 0, count: wordCount)
         mask = UInt64(wordCount - 1)
+        var unhashable = false
+        let words = self.words
+        let mask = self.mask
         overlay.forEachEntry { key, _ in
-            let (word, bits) = position(NameHash.hash(key))
+            guard let hash = base.hash(of: key) else {
+                unhashable = true
+                return
+            }
+            let (word, bits) = OverlayFilter.position(hash, mask: mask)
             words[word] |= bits
         }
+        holdsUnhashable = unhashable
     }
 
     deinit { words.deallocate() }
 
     /// The word a hash picks (its low bits) and the two bits in it (from its high bits).
     @inlinable
-    func position(_ hash: UInt64) -> (Int, UInt64) {
+    func position(_ hash: UInt64) -> (Int, UInt64) { OverlayFilter.position(hash, mask: mask) }
+
+    @inlinable
+    static func position(_ hash: UInt64, mask: UInt64) -> (Int, UInt64) {
         (Int(hash & mask), (1 << (hash >> 58)) | (1 << ((hash >> 52) & 63)))
     }
 
-    /// False when `key` is certainly not in the overlay.
+    /// False when the key whose base hash is `hash` (nil: the base cannot hold it) is certainly
+    /// not in the overlay.
     @inlinable
-    public func mayContain(_ key: UnsafeRawBufferPointer) -> Bool {
-        let (word, bits) = position(NameHash.hash(key))
+    public func mayContain(_ hash: UInt64?) -> Bool {
+        guard let hash else { return holdsUnhashable }
+        let (word, bits) = position(hash)
         return words[word] & bits == bits
     }
 

@@ -121,6 +121,29 @@ import Testing
         #expect(next.sourceTable("first")?.layer.count == 2)
     }
 
+    @Test func anIntegerBaseWithTextKeysInItsOverlay() throws {
+        // The base stores integers; "k5" and "007" cannot be in it, so they have no base hash,
+        // and the overlay filter must still let them through to the overlay.
+        var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
+        let base = try Self.table(Dictionary(uniqueKeysWithValues: (0..<500).map { ("\($0)", "n\($0)") }))
+        #expect(base.keyKind == .integer)
+        builder.add(source: "s", namespace: "n", table: base)
+        builder.add(source: "t", namespace: "n", table: try Self.table(["7": "from t", "k6": "t6"]))
+        let (index, _) = try builder.build().applying(
+            delta: try Self.table(["k5": "five", "007": "bond", "7": "", "8": "eight", "k6": ""]), toSource: "s", watermark: nil,
+            generation: 2, createdAtMicroseconds: 0)!
+        #expect(index.sourceTable("s")?.layer.filter?.holdsUnhashable == true)
+        let keys = ["k5", "007", "7", "8", "9", "k6", "k7", "x"] + (0..<40).map { "\($0 * 13)" }
+        func baseName(_ n: Int) -> String? { n < 500 ? "n\(n)" : nil }
+        let head: [String?] = ["five", "bond", "from t", "eight", "n9", "t6", nil, nil]
+        let expected: [String?] = head + (0..<40).map { baseName($0 * 13) }
+        #expect(index.lookup(namespace: "n", keys: keys) == expected)
+        for (key, name) in zip(keys, expected) {
+            var k = key
+            #expect(k.withUTF8 { index.name(namespace: "n", key: UnsafeRawBufferPointer($0)).map { String(decoding: $0, as: UTF8.self) } } == name)
+        }
+    }
+
     @Test func aDeltaThatChangesNothingLeavesNoOverlayEntries() throws {
         var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
         builder.add(source: "s", namespace: "n", table: try Self.table(["1": "one"]))
