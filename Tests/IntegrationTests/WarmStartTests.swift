@@ -68,7 +68,7 @@ import Testing
     }
 
     enum Damage: String, CaseIterable {
-        case truncated, flippedByte, wrongVersion, changedConfiguration, notASnapshot
+        case truncated, flippedByte, wrongVersion, formatVersion1, changedConfiguration, notASnapshot
     }
 
     @Test(arguments: Damage.allCases)
@@ -81,6 +81,9 @@ import Testing
         case .truncated: data = data.prefix(data.count - 100)
         case .flippedByte: data[data.count - 10] ^= 0x20
         case .wrongVersion: data[8] = 99
+        // What a daemon from before overlays left behind (version 1 had no role, watermark or
+        // flags in the directory, zero there as here).
+        case .formatVersion1: data[8] = 1
         case .notASnapshot: data = Data("hello".utf8)
         case .changedConfiguration:
             try second.write("nameindexd.toml", Self.configuration(refreshOnStart: false).replacingOccurrences(of: "header = true", with: "header = false"))
@@ -93,6 +96,7 @@ import Testing
         let error = try #require(status.snapshotError)
         #expect(error.hasPrefix("Ignored \(second.snapshotPath): "), "\(error)")
         #expect(second.log.contains("Ignoring snapshot \(second.snapshotPath): "))
+        if damage == .formatVersion1 { #expect(error.contains("format version 1 is not supported (expected 2)"), "\(error)") }
         // Fetched from the changed source, not from the snapshot.
         #expect(try second.namectl(["get", "country", "JP"]).stdout == "JP\tNippon\n")
         // And a good snapshot replaced the damaged one.
