@@ -20,9 +20,7 @@ public struct DeltaCollector: Sendable {
         if let mark = batch.maximumWatermark {
             maximumWatermark = Watermark.later(maximumWatermark, String(decoding: mark, as: UTF8.self))
         }
-        batch.forEachDeltaRow { key, name, watermark in
-            rows.appendDelta(key: key, name: name, deleted: name.isEmpty, watermark: watermark.isEmpty ? nil : watermark)
-        }
+        rows.appendRows(of: batch)
     }
 
     /// Every row kept, in arrival order, as text: key, name (empty: a tombstone), watermark

@@ -45,6 +45,13 @@ extension Index {
             let deletes = name.isEmpty
             if deletes { effect.tombstones += 1 } else { effect.upserts += 1 }
             let baseName = old.base.name(forKey: key)
+            // What this source gave the key before: its overlay's answer, else the base's.
+            let oldName: UnsafeRawBufferPointer?
+            switch old.overlayAnswer(key) {
+            case .name(let name)?: oldName = name
+            case .deleted?, .absent?: oldName = nil
+            case nil: oldName = baseName
+            }
             // The overlay keeps only what changes the base: a tombstone of a key the base has,
             // an upsert of a name the base does not give.
             if deletes {
@@ -52,15 +59,14 @@ extension Index {
             } else if baseName.map({ !$0.elementsEqual(name) }) ?? true {
                 try builder.insert(key: key, name: name)
             }
-            let liveBefore = old.contains(key)
-            countChange += (deletes ? 0 : 1) - (liveBefore ? 1 : 0)
+            countChange += (deletes ? 0 : 1) - (oldName != nil ? 1 : 0)
             // The namespace's answer before and after, and who shadows whom.
             var answerBefore: UnsafeRawBufferPointer?
             var answerAfter: UnsafeRawBufferPointer?
             var earlierBefore = false
             var earlierAfter = false
             for j in layers.indices {
-                let nameBefore = j == s ? old.name(forKey: key) : layers[j].name(forKey: key)
+                let nameBefore = j == s ? oldName : layers[j].name(forKey: key)
                 let nameAfter = j == s ? (deletes ? nil : name) : nameBefore
                 if j >= s {
                     shadowChange[j] += (nameAfter != nil && earlierAfter ? 1 : 0) - (nameBefore != nil && earlierBefore ? 1 : 0)

@@ -95,6 +95,19 @@ public struct RowBatch: Sendable {
         rowWatermarks.append(start..<bytes.count)
     }
 
+    /// Appends every row of `other` as it is (its rows were checked when they went in), with
+    /// its watermarks; its skips and largest watermark are the caller's to count.
+    public mutating func appendRows(of other: RowBatch) {
+        let shift = bytes.count
+        while rowWatermarks.count < rows.count { rowWatermarks.append(0..<0) }
+        bytes.append(contentsOf: other.bytes)
+        for (i, row) in other.rows.enumerated() {
+            rows.append(Row(keyStart: row.keyStart + shift, keyCount: row.keyCount, nameStart: row.nameStart + shift, nameCount: row.nameCount))
+            let mark = i < other.rowWatermarks.count ? other.rowWatermarks[i] : 0..<0
+            rowWatermarks.append(mark.isEmpty ? 0..<0 : mark.lowerBound + shift..<mark.upperBound + shift)
+        }
+    }
+
     /// Calls `body` with the key, name (empty: a tombstone) and watermark (empty: none) of
     /// every row of a delta, in order.
     public func forEachDeltaRow(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {

@@ -70,12 +70,12 @@ public enum Watermark {
     /// true, `false`/`f`/`0`/`no`/`n` and empty are false; nil for anything else.
     public static func isDeleted(_ flag: UnsafeRawBufferPointer) -> Bool? {
         guard flag.count <= 5 else { return nil }
-        let word = String(decoding: flag, as: UTF8.self).lowercased()
-        switch word {
+        switch String(decoding: flag, as: UTF8.self).lowercased() {
         case "true", "t", "1", "yes", "y": return true
         case "false", "f", "0", "no", "n", "": return false
-        default: return nil
+        default: break
         }
+        return nil
     }
 
     /// The `YYYY-MM-DD HH:MM:SS` start of a timestamp's text, and what follows it.

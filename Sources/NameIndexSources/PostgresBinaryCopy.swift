@@ -93,19 +93,8 @@ public struct PostgresBinaryCopy: Sendable {
                 batch.skipped.null += 1
                 continue
             }
-            let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[key])
             let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[name])
-            switch keyType {
-            case .text:
-                batch.appendIfValid(key: keyBytes, name: nameBytes)
-            case .int8:
-                guard keyBytes.count == 8 else { throw Self.failure("an int8 key of \(keyBytes.count) bytes, not 8") }
-                let value = Int64(bigEndian: keyBytes.loadUnaligned(as: Int64.self))
-                withUnsafeMutableBytes(of: &scratch) { text in
-                    let length = CanonicalInteger.write(value, into: text)
-                    batch.appendIfValid(key: UnsafeRawBufferPointer(rebasing: text[0..<length]), name: nameBytes)
-                }
-            }
+            try withKeyText(UnsafeRawBufferPointer(rebasing: bytes[key]), scratch: &scratch) { batch.appendIfValid(key: $0, name: nameBytes) }
         }
         return at
     }
@@ -126,17 +115,26 @@ public struct PostgresBinaryCopy: Sendable {
         }
         let nameBytes = name.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
         let markBytes = mark.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
-        let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[key])
+        try withKeyText(UnsafeRawBufferPointer(rebasing: bytes[key]), scratch: &scratch) {
+            batch.appendDelta(key: $0, name: nameBytes, deleted: deleted, watermark: markBytes)
+        }
+    }
+
+    /// Calls `body` with the key as text: a text key as it is, an int8's 8 bytes as their
+    /// canonical decimal text (written into `scratch`).
+    @inline(__always)
+    private func withKeyText(
+        _ key: UnsafeRawBufferPointer, scratch: inout (UInt64, UInt64, UInt64), _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws {
         switch keyType {
         case .text:
-            batch.appendDelta(key: keyBytes, name: nameBytes, deleted: deleted, watermark: markBytes)
+            body(key)
         case .int8:
-            guard keyBytes.count == 8 else { throw Self.failure("an int8 key of \(keyBytes.count) bytes, not 8") }
-            let value = Int64(bigEndian: keyBytes.loadUnaligned(as: Int64.self))
+            guard key.count == 8 else { throw Self.failure("an int8 key of \(key.count) bytes, not 8") }
+            let value = Int64(bigEndian: key.loadUnaligned(as: Int64.self))
             withUnsafeMutableBytes(of: &scratch) { text in
                 let length = CanonicalInteger.write(value, into: text)
-                batch.appendDelta(
-                    key: UnsafeRawBufferPointer(rebasing: text[0..<length]), name: nameBytes, deleted: deleted, watermark: markBytes)
+                body(UnsafeRawBufferPointer(rebasing: text[0..<length]))
             }
         }
     }

@@ -116,7 +116,7 @@ public struct PostgresSource: Source {
             // The watermark as of the snapshot every partition reads: nothing falls between the two.
             var watermark: String?
             if let watermarkQuery {
-                let sql = "SELECT (\(watermarkQuery))::text"
+                let sql = Self.watermarkStatement(watermarkQuery)
                 watermark = try await holder.run { try PostgresConnection.query($0, sql).first?.first ?? nil }
             }
             guard let snapshot else {
@@ -203,23 +203,19 @@ public struct PostgresSource: Source {
         return query.replacing("{watermark}", with: literal)
     }
 
-    /// The COPY statement of a delta query whose columns have `types`: key and name as for a
-    /// full load, the deleted flag as `bool`, the watermark as `text`.
-    static func deltaCopyStatement(_ sql: String, types: [UInt32]) -> (String, PostgresBinaryCopy.KeyType) {
+    /// The COPY statement for `sql` whose columns have `types`, and how its key comes out; for
+    /// a delta, two more columns: the deleted flag as `bool`, the watermark as `text`.
+    static func copyStatement(_ sql: String, types: [UInt32], delta: Bool = false) -> (String, PostgresBinaryCopy.KeyType) {
         let key = integerTypes.contains(types[0]) ? "::int8" : textTypes.contains(types[0]) ? "" : "::text"
         let name = textTypes.contains(types[1]) ? "" : "::text"
-        let statement =
-            "COPY (SELECT nameindex_q.k\(key), nameindex_q.n\(name), (nameindex_q.d)::bool, (nameindex_q.w)::text FROM (\(sql)) AS nameindex_q(k, n, d, w)) TO STDOUT (FORMAT binary)"
+        let columns = "nameindex_q.k\(key), nameindex_q.n\(name)" + (delta ? ", (nameindex_q.d)::bool, (nameindex_q.w)::text" : "")
+        let aliases = delta ? "k, n, d, w" : "k, n"
+        let statement = "COPY (SELECT \(columns) FROM (\(sql)) AS nameindex_q(\(aliases))) TO STDOUT (FORMAT binary)"
         return (statement, key == "::int8" ? .int8 : .text)
     }
 
-    /// The COPY statement for `sql` whose columns have `types`, and how its key comes out.
-    static func copyStatement(_ sql: String, types: [UInt32]) -> (String, PostgresBinaryCopy.KeyType) {
-        let key = integerTypes.contains(types[0]) ? "::int8" : textTypes.contains(types[0]) ? "" : "::text"
-        let name = textTypes.contains(types[1]) ? "" : "::text"
-        let statement = "COPY (SELECT nameindex_q.k\(key), nameindex_q.n\(name) FROM (\(sql)) AS nameindex_q(k, n)) TO STDOUT (FORMAT binary)"
-        return (statement, key == "::int8" ? .int8 : .text)
-    }
+    /// `watermark_query`'s first value as text.
+    static func watermarkStatement(_ query: String) -> String { "SELECT (\(query))::text" }
 
     private func fetch(_ sql: String, snapshot: String?, delta: Bool = false, deliver: (RowBatch) async throws -> Void) async throws {
         try await withConnection { connection in
@@ -244,7 +240,7 @@ public struct PostgresSource: Source {
                         ? "the delta_query must return four columns: the key, the name, the deleted flag and the watermark"
                         : "the query must return two columns: the key, then the name")
             }
-            let (statement, keyType) = delta ? Self.deltaCopyStatement(sql, types: types) : Self.copyStatement(sql, types: types)
+            let (statement, keyType) = Self.copyStatement(sql, types: types, delta: delta)
             try await connection.run { PQclear(try PostgresConnection.execute($0, statement, expecting: [PGRES_COPY_OUT])) }
             let stream = CopyStream(parser: PostgresBinaryCopy(keyType: keyType, delta: delta), batchRows: batchRows)
             // Double-buffered: the connection's thread reads and parses the next batch while
@@ -365,7 +361,7 @@ extension PostgresSource: DeltaFetching {
     /// Outside a load (a test, a check): the watermark now. A load reads it inside its snapshot instead.
     public func startingWatermark() async throws -> String? {
         guard let watermarkQuery else { return nil }
-        let sql = "SELECT (\(watermarkQuery))::text"
+        let sql = Self.watermarkStatement(watermarkQuery)
         return try await withConnection { connection in
             try await connection.run { try PostgresConnection.query($0, sql).first?.first ?? nil }
         }

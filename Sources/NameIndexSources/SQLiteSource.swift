@@ -41,15 +41,7 @@ public struct SQLiteSource: Source {
 
     public func changeToken() async throws -> String? {
         guard let checkQuery else { return nil }
-        let db = try Database(path: path)
-        return try db.statement(checkQuery) { statement in
-            let step = sqlite3_step(statement)
-            guard step == SQLITE_ROW || step == SQLITE_DONE else {
-                throw SourceError(code: .io, message: "Failed to run the check_query on '\(path)': \(db.message(step))")
-            }
-            guard step == SQLITE_ROW, let text = sqlite3_column_text(statement, 0) else { return "" }
-            return String(decoding: UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, 0))), as: UTF8.self)
-        }
+        return try firstValue(checkQuery, what: "check_query") ?? ""
     }
 
     /// The query for `partition`: `{partition}` (0-based) and `{partitions}` replaced by integers,

@@ -34,6 +34,31 @@ struct DeltaBenchmark: AsyncParsableCommand {
         return (try builder.finish(), bytes)
     }
 
+    /// `repeats` deltas of `delta` rows, each applied to `index` (its rows into a table, the new
+    /// generation) and swapped in: the median time and peak RSS growth, and one delta's bytes.
+    func applyDeltas(onto index: Index, rows: SyntheticRows, store: Store) throws -> (milliseconds: Double, growth: Int, bytes: Int) {
+        var times: [Double] = []
+        var growth: [Int] = []
+        var deltaBytes = 0
+        for run in 0..<repeats {
+            store.swap(index)
+            let rssBefore = ProcessMemory.read().rss
+            ProcessMemory.resetPeak()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let (table, bytes) = try Self.deltaTable(delta, over: rows, seed: UInt64(run + 1))
+            guard let (next, effect) = try index.applying(
+                delta: table, toSource: "users", watermark: "\(run)", generation: index.generation + 1, createdAtMicroseconds: 0)
+            else { throw BenchError("no source") }
+            store.swap(next)
+            times.append(Figures.seconds(clock.now - start))
+            growth.append(ProcessMemory.read().peak - rssBefore)
+            deltaBytes = bytes
+            precondition(effect.upserts + effect.tombstones == table.count)
+        }
+        return (Figures.median(times) * 1000, Int(Figures.median(growth.map(Double.init))), deltaBytes)
+    }
+
     func run() async throws {
         let rows = SyntheticRows(kind: .integer, count: entries, seed: 42)
         print("delta benchmark: a base of \(entries.formatted()) entries (integer keys), a delta of \(delta.formatted()) rows (90% renames, 5% new keys, 5% tombstones), repeats \(repeats), medians")
@@ -47,28 +72,9 @@ struct DeltaBenchmark: AsyncParsableCommand {
         print("base             \(Figures.mib(base.memoryBytes))")
 
         // 1. Apply one delta (its rows to a table, the new generation, the swap), from a base without an overlay.
-        var times: [Double] = []
-        var growth: [Int] = []
-        var deltaBytes = 0
-        for run in 0..<repeats {
-            store.swap(plain)
-            let rssBefore = ProcessMemory.read().rss
-            ProcessMemory.resetPeak()
-            let clock = ContinuousClock()
-            let start = clock.now
-            let (table, bytes) = try Self.deltaTable(delta, over: rows, seed: UInt64(run + 1))
-            guard let (next, effect) = try plain.applying(
-                delta: table, toSource: "users", watermark: "\(run)", generation: 2, createdAtMicroseconds: 0)
-            else { throw BenchError("no source") }
-            store.swap(next)
-            times.append(Figures.seconds(clock.now - start))
-            growth.append(ProcessMemory.read().peak - rssBefore)
-            deltaBytes = bytes
-            precondition(effect.upserts + effect.tombstones == table.count)
-        }
+        let fresh = try applyDeltas(onto: plain, rows: rows, store: store)
         print(String(format: "apply + serve    %.1f ms for %d rows (target <= 50 ms); peak RSS growth %@ for %@ of keys and names (target <= 4 x + 16 MiB = %@)",
-                     Figures.median(times) * 1000, delta, Figures.mib(Int(Figures.median(growth.map(Double.init)))),
-                     Figures.mib(deltaBytes), Figures.mib(4 * deltaBytes + 16 << 20)))
+                     fresh.milliseconds, delta, Figures.mib(fresh.growth), Figures.mib(fresh.bytes), Figures.mib(4 * fresh.bytes + 16 << 20)))
 
         // 2. The same delta on a base that already has an overlay of `overlay` × base.
         let overlayRows = Int(Double(entries) * overlay)
@@ -77,19 +83,11 @@ struct DeltaBenchmark: AsyncParsableCommand {
         else { throw BenchError("no source") }
         let layer = overlaid.sourceTable("users")!.layer
         print("overlay          \(layer.overlayEntries.formatted()) entries, \(Figures.mib(layer.overlayBytes))")
-        times = []
-        for run in 0..<repeats {
-            let clock = ContinuousClock()
-            let start = clock.now
-            let (table, _) = try Self.deltaTable(delta, over: rows, seed: UInt64(run + 1))
-            guard let (next, _) = try overlaid.applying(
-                delta: table, toSource: "users", watermark: "\(run)", generation: 4, createdAtMicroseconds: 0)
-            else { throw BenchError("no source") }
-            store.swap(next)
-            times.append(Figures.seconds(clock.now - start))
-        }
+        let onto = try applyDeltas(onto: overlaid, rows: rows, store: store)
         print(String(format: "apply + serve    %.1f ms for %d rows onto that overlay (the old overlay is copied into the new one)",
-                     Figures.median(times) * 1000, delta))
+                     onto.milliseconds, delta))
+        var times: [Double] = []
+        var growth: [Int] = []
 
         // 3. Lookups, with and without the overlay.
         var random = SplitMix64(state: 7)

@@ -15,7 +15,13 @@
 static inline int nameindex_output_pipe(int ends[2]) {
     if (pipe2(ends, O_CLOEXEC) != 0) return -1;
     int flags = fcntl(ends[0], F_GETFL);
-    if (flags < 0 || fcntl(ends[0], F_SETFL, flags | O_NONBLOCK) != 0) return -1;
+    if (flags < 0 || fcntl(ends[0], F_SETFL, flags | O_NONBLOCK) != 0) {
+        int saved = errno;
+        close(ends[0]);
+        close(ends[1]);
+        errno = saved;
+        return -1;
+    }
     return 0;
 }
 
