@@ -24,8 +24,11 @@ public struct NameIndexClient: Sendable {
     }
 
     /// Reloads `sources` (empty: all) and returns the outcome.
-    public func reload(sources: [String] = []) async throws -> IndexInterface.ReloadReply {
-        try await call(.reload, IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources))
+    /// A full reload of `sources` (all when empty), or with `mode` `.delta` their deltas.
+    public func reload(sources: [String] = [], mode: IndexInterface.ReloadParameters.Mode? = nil) async throws
+        -> IndexInterface.ReloadReply
+    {
+        try await call(.reload, IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources, mode: mode))
     }
 
     public func cancelReload() async throws -> IndexInterface.CancelReloadReply {
@@ -35,12 +38,13 @@ public struct NameIndexClient: Sendable {
     /// Reloads with progress: `progress` gets every reply, `continues` true for all but the last,
     /// which is the outcome (a failed reload throws instead).
     public func reload(
-        sources: [String] = [], progress: (_ reply: IndexInterface.ReloadReply, _ continues: Bool) async throws -> Void
+        sources: [String] = [], mode: IndexInterface.ReloadParameters.Mode? = nil,
+        progress: (_ reply: IndexInterface.ReloadReply, _ continues: Bool) async throws -> Void
     ) async throws {
         try await VarlinkConnection.withConnection(socketPath: socketPath) { connection in
             try await connection.callMore(
                 IndexInterface.Method.reload.qualifiedName,
-                parameters: IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources),
+                parameters: IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources, mode: mode),
                 returning: IndexInterface.ReloadReply.self, progress)
         }
     }

@@ -3,6 +3,9 @@ public struct DeltaEffect: Sendable, Equatable {
     /// Rows of the delta that set a name, and that deleted a key.
     public var upserts = 0
     public var tombstones = 0
+    /// Keys whose answer from this source the delta changed (a new name, a deletion, a
+    /// re-insert); zero when every row it returned was already in place.
+    public var changedKeys = 0
     /// The source's live keys before and after.
     public var rowsBefore = 0
     public var rowsAfter = 0
@@ -60,6 +63,11 @@ extension Index {
                 try builder.insert(key: key, name: name)
             }
             countChange += (deletes ? 0 : 1) - (oldName != nil ? 1 : 0)
+            switch (oldName, deletes) {
+            case (nil, true): break
+            case (let before?, false) where before.elementsEqual(name): break
+            default: effect.changedKeys += 1
+            }
             // The namespace's answer before and after, and who shadows whom.
             var answerBefore: UnsafeRawBufferPointer?
             var answerAfter: UnsafeRawBufferPointer?
@@ -112,5 +120,48 @@ extension Index {
             source: current.source, namespace: current.namespace, layer: SourceLayer(base: base), shadowed: current.shadowed,
             watermark: current.watermark)
         return Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: updated)
+    }
+}
+
+/// What a full load found that the deltas had not built: the served layer (base and overlay)
+/// against the freshly loaded table.
+public struct Reconciliation: Sendable, Equatable {
+    /// Keys the load has and the layer did not (inserts the deltas missed).
+    public var missing = 0
+    /// Keys the layer had and the load does not (deletes without a tombstone).
+    public var extra = 0
+    /// Keys with another name.
+    public var changed = 0
+    /// Up to ``exampleLimit`` of those keys, each with what happened to it (`-42`, `+7`, `~9`).
+    public var examples: [String] = []
+
+    public static let exampleLimit = 5
+
+    public init() {}
+
+    /// Compares `layer` with `loaded`: one pass over each, linear in their sizes.
+    public init(layer: SourceLayer, loaded: KeyTable) {
+        loaded.forEachEntry { key, name in
+            switch layer.name(forKey: key) {
+            case nil:
+                missing += 1
+                note("+", key)
+            case let old? where !old.elementsEqual(name):
+                changed += 1
+                note("~", key)
+            default: break
+            }
+        }
+        layer.forEachEntry { key, _ in
+            if !loaded.contains(key) {
+                extra += 1
+                note("-", key)
+            }
+        }
+    }
+
+    private mutating func note(_ mark: String, _ key: UnsafeRawBufferPointer) {
+        guard examples.count < Self.exampleLimit else { return }
+        examples.append(mark + String(decoding: key.prefix(64), as: UTF8.self))
     }
 }

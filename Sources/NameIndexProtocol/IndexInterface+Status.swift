@@ -78,6 +78,7 @@ extension IndexInterface {
         public var lastCheckUSec: UInt64?
         public var lastCheckValue: String?
         public var lastCheckError: String?
+        public var delta: DeltaStatus?
 
         public init(name: String, namespace: String, kind: String) {
             self.name = name
@@ -92,6 +93,51 @@ extension IndexInterface {
             self.skippedTooLong = 0
             self.duplicates = 0
             self.shadowed = 0
+        }
+    }
+
+    public struct DeltaStatus: Codable, Sendable, Equatable {
+        public var watermark: String?
+        public var running = false
+        public var applied = 0
+        public var lastUSec: UInt64?
+        public var lastUpserts: Int?
+        public var lastTombstones: Int?
+        public var lastChanged: Int?
+        public var lastDurationUSec: UInt64?
+        public var lastGeneration: UInt64?
+        public var lastError: String?
+        public var lastErrorUSec: UInt64?
+        public var overlayRows = 0
+        public var overlayBytes = 0
+        public var nextDeltaUSec: UInt64?
+        public var lastCompactionUSec: UInt64?
+        public var lastCompactionDurationUSec: UInt64?
+        public var lastCompactionRows: Int?
+        public var reconciliation: Reconciliation?
+
+        public init() {}
+    }
+
+    public struct Reconciliation: Codable, Sendable, Equatable {
+        public var atUSec: UInt64
+        public var missing: Int
+        public var extra: Int
+        public var changed: Int
+        public var examples: [String]
+
+        public init(atUSec: UInt64, missing: Int, extra: Int, changed: Int, examples: [String]) {
+            self.atUSec = atUSec
+            self.missing = missing
+            self.extra = extra
+            self.changed = changed
+            self.examples = examples
+        }
+
+        /// For people: `deltas had missed 12 deletes, 0 additions, 0 changes`.
+        public var summary: String {
+            func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : word.hasSuffix("h") ? "es" : "s")" }
+            return "deltas had missed \(count(extra, "delete")), \(count(missing, "addition")), \(count(changed, "change"))"
         }
     }
 

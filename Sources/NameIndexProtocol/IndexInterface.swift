@@ -101,7 +101,58 @@ public enum IndexInterface {
           # and why it failed, if it did.
           lastCheckUSec: ?int,
           lastCheckValue: ?string,
-          lastCheckError: ?string
+          lastCheckError: ?string,
+          # Incremental updates, for a source with a delta query; null without.
+          delta: ?DeltaStatus
+        )
+
+        # A source's deltas (delta_query, delta_command) and its overlay.
+        type DeltaStatus (
+          # The largest watermark seen: the next delta reads the rows changed
+          # since it, less delta_lag. Null: none yet (its next delta is a
+          # full reload of the source).
+          watermark: ?string,
+          # Whether a delta of the source is running.
+          running: bool,
+          # Deltas applied since the last full load of the source.
+          applied: int,
+          # The last delta: when it ended, the rows it returned (upserts and
+          # tombstones), the keys whose name it changed, how long it took, and
+          # the generation it made (null: it changed nothing).
+          lastUSec: ?int,
+          lastUpserts: ?int,
+          lastTombstones: ?int,
+          lastChanged: ?int,
+          lastDurationUSec: ?int,
+          lastGeneration: ?int,
+          # Why the last delta failed or was refused (a guard); null after a
+          # good one.
+          lastError: ?string,
+          lastErrorUSec: ?int,
+          # The overlay over the source's base: entries (upserts and
+          # tombstones) and bytes.
+          overlayRows: int,
+          overlayBytes: int,
+          # When its delta timer (delta_interval) fires next; null: none.
+          nextDeltaUSec: ?int,
+          # The last compaction of its overlay into a new base.
+          lastCompactionUSec: ?int,
+          lastCompactionDurationUSec: ?int,
+          lastCompactionRows: ?int,
+          # What the last full load found that the deltas had not built.
+          reconciliation: ?Reconciliation
+        )
+
+        # A full load compared with what the deltas had built: keys the load
+        # has and the deltas had not added (missing), keys the deltas kept and
+        # the load no longer has (extra: deletes without a tombstone), keys
+        # with another name (changed); a few of the keys as examples.
+        type Reconciliation (
+          atUSec: int,
+          missing: int,
+          extra: int,
+          changed: int,
+          examples: []string
         )
 
         # Keys added, removed, and whose name changed in one namespace.
@@ -164,7 +215,12 @@ public enum IndexInterface {
         # each with "continues" and sources (with their fetch), generation and
         # entries of the generation serving meanwhile, and durationUSec so far;
         # the last reply (or error) is the outcome.
-        method Reload(sources: ?[]string) -> (generation: int, entries: int, durationUSec: int, sources: ?[]SourceStatus)
+        #
+        # mode "delta" runs the sources' delta queries instead (every source
+        # with one when sources is null or empty): the rows changed since each
+        # source's watermark go into its overlay. A delta that changes nothing
+        # makes no new generation. mode null or "full": a full reload.
+        method Reload(sources: ?[]string, mode: ?(full, delta)) -> (generation: int, entries: int, durationUSec: int, sources: ?[]SourceStatus)
 
         # Cancels the running reload: its fetches stop (connections closed,
         # commands killed) and the serving generation stays. Its callers get
@@ -284,9 +340,18 @@ public enum IndexInterface {
     }
 
     public struct ReloadParameters: Codable, Sendable, Equatable {
-        /// The sources to fetch; nil or empty: all.
+        public enum Mode: String, Codable, Sendable {
+            case full, delta
+        }
+
+        /// The sources to fetch; nil or empty: all (with `delta`: all that have a delta query).
         public var sources: [String]?
-        public init(sources: [String]? = nil) { self.sources = sources }
+        /// nil: full.
+        public var mode: Mode?
+        public init(sources: [String]? = nil, mode: Mode? = nil) {
+            self.sources = sources
+            self.mode = mode
+        }
     }
 
     public struct CancelReloadReply: Codable, Sendable, Equatable {

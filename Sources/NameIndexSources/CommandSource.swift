@@ -39,6 +39,13 @@ public struct CommandSource: Source, PartitionFetcher {
     /// `drop_prefix`: a regular expression; what it matches at the start of the output (and of
     /// `check_command`'s) is dropped, such as the prompt beeline prints before the first row.
     public var dropPrefix: String?
+    /// `delta_command`: prints the rows changed since `{watermark}` (key, name, deleted flag,
+    /// watermark) in the rows' format.
+    public var deltaCommand: [String]?
+    /// `watermark_command`: prints where the deltas start after a full load.
+    public var watermarkCommand: [String]?
+    /// Whether this fetch reads a delta's rows.
+    var delta = false
 
     /// `pattern` as a regular expression, or the error that says why it is not one.
     public static func compiledPrefix(_ pattern: String) throws(SourceError) -> Regex<AnyRegexOutput> {
@@ -59,13 +66,18 @@ public struct CommandSource: Source, PartitionFetcher {
     ///   ``maximumCheckOutputBytes`` (it is killed then).
     public func changeToken() async throws -> String? {
         guard let checkCommand, !checkCommand.isEmpty else { return nil }
+        return try await output(of: checkCommand, what: "check_command", limit: Self.maximumCheckOutputBytes)
+    }
+
+    /// The non-empty lines `command` prints, joined, at most `limit` bytes.
+    private func output(of command: [String], what: String, limit: Int) async throws -> String {
         // One column used as key and name: every non-empty line is kept as it is. Small
         // batches and short lines, so the limit is checked before much is held.
         var lines = CommandSource(
-            name: name, namespace: namespace, arguments: checkCommand,
+            name: name, namespace: namespace, arguments: command,
             rows: RowFormat(
                 format: .tsv, header: false, keyColumn: .number(1), nameColumn: .number(1),
-                maximumLineBytes: Self.maximumCheckOutputBytes),
+                maximumLineBytes: max(limit, RowFormat.maximumLineBytesRange.lowerBound)),
             workingDirectory: workingDirectory)
         lines.batchRows = 16
         lines.dropPrefix = dropPrefix
@@ -73,11 +85,9 @@ public struct CommandSource: Source, PartitionFetcher {
         var output: [String] = []
         var bytes = 0
         try await lines.fetch(.whole) { batch in
-            bytes += batch.byteCount / 2 + batch.count + batch.skipped.tooLong * Self.maximumCheckOutputBytes
-            guard bytes <= Self.maximumCheckOutputBytes else {
-                throw SourceError(
-                    code: .io,
-                    message: "check_command '\(checkCommand[0])' printed more than \(Self.maximumCheckOutputBytes) bytes")
+            bytes += batch.byteCount / 2 + batch.count + batch.skipped.tooLong * limit
+            guard bytes <= limit else {
+                throw SourceError(code: .io, message: "\(what) '\(command[0])' printed more than \(limit) bytes")
             }
             batch.forEach { key, _ in output.append(String(decoding: key, as: UTF8.self)) }
         }
@@ -140,7 +150,7 @@ public struct CommandSource: Source, PartitionFetcher {
                         }
                         var stream = RowStream(
                             format: format, batchRows: batchRows, label: label,
-                            preamble: RowStream.Preamble(pattern: prefix, detects: detects))
+                            preamble: RowStream.Preamble(pattern: prefix, detects: detects), delta: delta)
                         try await pipe.read(until: { Self.hasExited(pid) }) { bytes in
                             if let full = try stream.parse(bytes) { try await deliver(full) }
                         }
@@ -169,6 +179,31 @@ public struct CommandSource: Source, PartitionFetcher {
                 code: .io,
                 message: "\(label) failed (\(result.terminationStatus))" + (tail.isEmpty ? "" : ": \(tail)"))
         }
+    }
+}
+
+extension CommandSource: DeltaFetching {
+    /// Runs `delta_command` with `{watermark}` in its arguments replaced by `watermark`.
+    public func fetchDelta(since watermark: String, deliver: (RowBatch) async throws -> Void) async throws {
+        guard let deltaCommand, !deltaCommand.isEmpty else {
+            throw SourceError(code: .invalidConfiguration, message: "Source '\(name)' has no delta_command")
+        }
+        var run = CommandSource(
+            name: name, namespace: namespace, arguments: deltaCommand.map { $0.replacing("{watermark}", with: watermark) },
+            rows: rows, workingDirectory: workingDirectory)
+        run.delta = true
+        run.detectsPreamble = false
+        run.dropPrefix = dropPrefix
+        run.batchRows = batchRows
+        try await run.fetch(.whole, deliver: deliver)
+    }
+
+    /// What `watermark_command` prints (its lines joined, at most ``Watermark/maximumBytes``);
+    /// nil when it prints nothing.
+    public func startingWatermark() async throws -> String? {
+        guard let watermarkCommand, !watermarkCommand.isEmpty else { return nil }
+        let text = try await output(of: watermarkCommand, what: "watermark_command", limit: Watermark.maximumBytes)
+        return text.isEmpty ? nil : text
     }
 }
 

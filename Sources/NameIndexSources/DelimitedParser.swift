@@ -87,12 +87,16 @@ public struct DelimitedParser {
     private let nullValue: [UInt8]?
     /// Whether the two fields the last ``splitFields(_:first:second:)`` found were quoted.
     private var quoted = (first: false, second: false)
+    /// Rows of a delta (`delta_command`): key, name, deleted flag and watermark, the first four
+    /// columns whatever `key_column` and `name_column` say.
+    private let delta: Bool
 
     /// - Precondition: columns given by name need `header`.
     public init(
         format: Format, header: Bool = false, keyColumn: Column = .number(1), nameColumn: Column = .number(2),
-        maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes, nullValue: String? = nil
+        maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes, nullValue: String? = nil, delta: Bool = false
     ) {
+        self.delta = delta
         self.nullValue = nullValue.map { Array($0.utf8) }
         self.lines = LineSplitter(maximumLineBytes: maximumLineBytes)
         self.maximumLineBytes = maximumLineBytes
@@ -196,6 +200,7 @@ public struct DelimitedParser {
         if line.isEmpty { return }
         guard let keyIndex, let nameIndex else { return }
         scratch.removeAll(keepingCapacity: true)
+        if delta { return deltaRecord(line, into: &batch) }
         guard let (key, name) = splitFields(line, first: keyIndex, second: nameIndex) else {
             batch.skipped.malformed += 1
             return
@@ -210,6 +215,42 @@ public struct DelimitedParser {
             } else {
                 batch.appendIfValid(key: keyBytes, name: nameBytes)
             }
+        }
+    }
+
+    /// A delta's record: the key and name as a load reads them, then the deleted flag (empty or
+    /// NULL: false) and the watermark (empty or NULL: none); a flag that is neither true nor false
+    /// makes the row malformed.
+    private mutating func deltaRecord(_ line: UnsafeRawBufferPointer, into batch: inout RowBatch) {
+        guard let (key, name) = splitFields(line, first: 0, second: 1) else {
+            batch.skipped.malformed += 1
+            return
+        }
+        let nameQuoted = quoted
+        guard let (flag, mark) = splitFields(line, first: 2, second: 3) else {
+            batch.skipped.malformed += 1
+            return
+        }
+        let markQuoted = quoted
+        scratch.withUnsafeBytes { unescaped in
+            func isNull(_ bytes: UnsafeRawBufferPointer, quoted: Bool) -> Bool {
+                !quoted && nullValue.map { bytes.elementsEqual($0) } == true
+            }
+            let keyBytes = key.bytes(line, unescaped)
+            let nameBytes = name.bytes(line, unescaped)
+            let flagBytes = flag.bytes(line, unescaped)
+            let markBytes = mark.bytes(line, unescaped)
+            guard !isNull(keyBytes, quoted: nameQuoted.first) else {
+                batch.skipped.null += 1
+                return
+            }
+            guard let deleted = isNull(flagBytes, quoted: markQuoted.first) ? false : Watermark.isDeleted(flagBytes) else {
+                batch.skipped.malformed += 1
+                return
+            }
+            batch.appendDelta(
+                key: keyBytes, name: isNull(nameBytes, quoted: nameQuoted.second) ? nil : nameBytes, deleted: deleted,
+                watermark: isNull(markBytes, quoted: markQuoted.second) || markBytes.isEmpty ? nil : markBytes)
         }
     }
 

@@ -47,15 +47,17 @@ public struct RowFormat: Sendable, Equatable {
         self.nameField = nameField
     }
 
-    /// A parser for one stream of rows in this format.
-    func makeParser() -> FileParser {
+    /// A parser for one stream of rows in this format; with `delta`, of a delta's rows (key,
+    /// name, deleted flag, watermark).
+    func makeParser(delta: Bool = false) -> FileParser {
         switch format {
         case .tsv, .csv:
             .delimited(
                 DelimitedParser(
                     format: format == .tsv ? .tsv : .csv, header: header, keyColumn: keyColumn, nameColumn: nameColumn,
-                    maximumLineBytes: maximumLineBytes, nullValue: nullValue))
-        case .ndjson: .ndjson(NDJSONParser(keyField: keyField, nameField: nameField, maximumLineBytes: maximumLineBytes))
+                    maximumLineBytes: maximumLineBytes, nullValue: nullValue, delta: delta))
+        case .ndjson:
+            .ndjson(NDJSONParser(keyField: keyField, nameField: nameField, maximumLineBytes: maximumLineBytes, delta: delta))
         }
     }
 }

@@ -26,12 +26,21 @@ public struct NDJSONParser {
     private let nameField: [UInt8]
     private var lines: LineSplitter
     private var scratch: [UInt8] = []
+    /// Rows of a delta (`delta_command`): besides the key and the name, the members `deleted`
+    /// (true, false, 1, 0, "t", …; missing or null: false) and `watermark` (missing or null: none).
+    private let delta: Bool
+    private static let deletedField = Array("deleted".utf8)
+    private static let watermarkField = Array("watermark".utf8)
 
     /// How deep arrays and objects may nest in a line (the member values' own depth, plus
     /// the line's object).
     public static let maximumDepth = 64
 
-    public init(keyField: String = "id", nameField: String = "name", maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes) {
+    public init(
+        keyField: String = "id", nameField: String = "name", maximumLineBytes: Int = RowFormat.defaultMaximumLineBytes,
+        delta: Bool = false
+    ) {
+        self.delta = delta
         self.keyField = Array(keyField.utf8)
         self.nameField = Array(nameField.utf8)
         self.lines = LineSplitter(maximumLineBytes: maximumLineBytes)
@@ -67,6 +76,31 @@ public struct NDJSONParser {
         var scanner = JSONScanner(bytes: line, scratch: scratch)
         let outcome = scanner.members(keyField, nameField)
         scratch = scanner.scratch
+        if delta, case .found(let key, let name) = outcome {
+            // The same line again for the other two members; decoded text goes on after the first two's.
+            var again = JSONScanner(bytes: line, scratch: scratch)
+            let more = again.members(Self.deletedField, Self.watermarkField, literals: true)
+            scratch = again.scratch
+            guard case .found(let flag, let mark) = more else {
+                if case .invalidUTF8 = more { batch.skipped.invalidUTF8 += 1 } else { batch.skipped.malformed += 1 }
+                return
+            }
+            scratch.withUnsafeBytes { decoded in
+                guard let key else {
+                    batch.skipped.null += 1
+                    return
+                }
+                guard let deleted = flag.map({ Watermark.isDeleted($0.bytes(line, decoded)) }) ?? false else {
+                    batch.skipped.malformed += 1
+                    return
+                }
+                let markBytes = mark?.bytes(line, decoded)
+                batch.appendDelta(
+                    key: key.bytes(line, decoded), name: name?.bytes(line, decoded), deleted: deleted,
+                    watermark: markBytes?.isEmpty == false ? markBytes : nil)
+            }
+            return
+        }
         switch outcome {
         case .malformed:
             batch.skipped.malformed += 1
@@ -106,7 +140,9 @@ struct JSONScanner {
         self.scratch = scratch
     }
 
-    mutating func members(_ first: [UInt8], _ second: [UInt8]) -> Outcome {
+    /// The values of members `first` and `second`; with `literals`, `true` and `false` are
+    /// values too (a delta's deleted flag), their text as it is.
+    mutating func members(_ first: [UInt8], _ second: [UInt8], literals: Bool = false) -> Outcome {
         do {
             var a: FieldBytes?
             var b: FieldBytes?
@@ -127,7 +163,7 @@ struct JSONScanner {
                     try expect(0x3A)  // :
                     skipSpace()
                     if isA || isB {
-                        let value = try scalar()
+                        let value = try scalar(literals: literals)
                         if isA { a = value; seenA = true }
                         if isB { b = value; seenB = true }
                     } else {
@@ -169,8 +205,12 @@ struct JSONScanner {
     }
 
     /// A string, a number or null (nil); anything else is malformed for a key or name.
-    private mutating func scalar() throws -> FieldBytes? {
+    private mutating func scalar(literals: Bool = false) throws -> FieldBytes? {
         switch peek() {
+        case 0x74 where literals, 0x66 where literals:  // true, false
+            let start = position
+            try literal(peek() == 0x74 ? "true" : "false")
+            return .inLine(start..<position)
         case 0x22: return try string()
         case 0x6E:  // null
             try literal("null")

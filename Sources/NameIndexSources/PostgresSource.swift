@@ -351,6 +351,8 @@ public struct PostgresSource: Source {
 }
 
 extension PostgresSource: DeltaFetching {
+    public var readsWatermarkInLoad: Bool { watermarkQuery != nil }
+
     public func fetchDelta(since watermark: String, deliver: (RowBatch) async throws -> Void) async throws {
         guard let deltaQuery else {
             throw SourceError(code: .invalidConfiguration, message: "Source '\(name)' has no delta_query")

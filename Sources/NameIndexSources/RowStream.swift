@@ -44,8 +44,8 @@ struct RowStream {
     /// How many rows after the first are compared with it.
     static let comparedRows = 1000
 
-    init(format: RowFormat, batchRows: Int, label: String, preamble: Preamble = .none) {
-        self.parser = format.makeParser()
+    init(format: RowFormat, batchRows: Int, label: String, preamble: Preamble = .none, delta: Bool = false) {
+        self.parser = format.makeParser(delta: delta)
         self.batchRows = batchRows
         self.batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
         self.label = label

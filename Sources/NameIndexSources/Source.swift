@@ -68,6 +68,15 @@ public protocol DeltaFetching: Sendable {
     ///
     /// - Throws: ``SourceError`` when it cannot be read.
     func startingWatermark() async throws -> String?
+
+    /// Whether a load reads the watermark itself, inside its own snapshot
+    /// (``PartitionFetcher/startingWatermark``), so that nothing falls between the two; else
+    /// the loader calls ``startingWatermark()`` just before the load.
+    var readsWatermarkInLoad: Bool { get }
+}
+
+extension DeltaFetching {
+    public var readsWatermarkInLoad: Bool { false }
 }
 
 extension DeltaFetching {

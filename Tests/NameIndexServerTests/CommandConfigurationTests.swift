@@ -25,7 +25,7 @@ import Testing
         ("command = [\"x\"]\npath = \"y\"\n", "source[1].path", "not a key of kind 'command' (file and sqlite have it)"),
         ("command = [\"x\"]\ncheck_query = \"SELECT 1\"\n", "source[1].check_query", "not a key of kind 'command' (postgresql and sqlite have it)"),
         ("command = [\"x\"]\nurl = \"y\"\n", "source[1].url", "not a key of kind 'command' (postgresql has it)"),
-        ("command = [\"x\"]\nsize = 1\n", "source[1].size", "unknown key for kind 'command' (known keys: check_command, check_interval, command, drop_prefix, format, header, key_column, key_field, kind, max_line_bytes, max_shrink, min_rows, name, name_column, name_field, namespace, null_value, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout)"),
+        ("command = [\"x\"]\nsize = 1\n", "source[1].size", "unknown key for kind 'command' (known keys: check_command, check_interval, command, compact_above, delta_command, delta_interval, delta_jitter, delta_lag, drop_prefix, format, header, key_column, key_field, kind, max_line_bytes, max_shrink, min_rows, name, name_column, name_field, namespace, null_value, on_failure, parallelism, partitions, reload_interval, reload_jitter, retries, retry_delay, stall_timeout, timeout, watermark_command)"),
     ])
     func mistakesSayWhatWasExpected(_ extra: String, _ key: String, _ message: String) throws {
         let error = try #require(configurationError(head + extra))

@@ -24,6 +24,7 @@ extension Configuration {
         lines.append(optional("control_group", daemon.controlGroup.map(TOMLText.string)))
         lines.append(optional("reload_interval", daemon.reloadInterval.map(TOMLText.timeSpan)))
         lines.append("reload_jitter = \(TOMLText.timeSpan(daemon.reloadJitter))")
+        lines.append("snapshot_interval = \(TOMLText.timeSpan(daemon.snapshotInterval))")
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")
@@ -43,6 +44,15 @@ extension Configuration {
             lines.append(optional("check_interval", source.checkInterval.map(TOMLText.timeSpan)))
             lines.append("partitions = \(source.fetch.partitions)")
             lines.append("parallelism = \(source.fetch.parallelism)")
+            if let delta = source.delta {
+                lines.append(optional("delta_interval", delta.interval.map(TOMLText.timeSpan)))
+                lines.append("delta_jitter = \(TOMLText.timeSpan(delta.jitter))")
+                switch delta.lag {
+                case .units(let n): lines.append("delta_lag = \(n)")
+                case .seconds(let n): lines.append("delta_lag = \(TOMLText.timeSpan(.seconds(n)))")
+                }
+                lines.append("compact_above = \(TOMLText.string(percent(delta.compactAbove)))")
+            }
             lines += source.settings.value.renderedLines
         }
         return lines.joined(separator: "\n") + "\n"

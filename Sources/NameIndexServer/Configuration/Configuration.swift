@@ -1,3 +1,4 @@
+import NameIndexCore
 import NameIndexSources
 
 /// The daemon's effective configuration: the main file plus its drop-ins, with every default
@@ -38,6 +39,10 @@ public struct Configuration: Sendable, Equatable {
         /// A lookup connection with nothing sent for this long is closed (`lookup_idle_timeout`);
         /// zero: never (Redis's `timeout 0`).
         public var lookupIdleTimeout: Duration
+        /// After a delta, the snapshot is rewritten at most once per this (`snapshot_interval`),
+        /// so that deltas every second do not rewrite the whole index every second; zero: after
+        /// every delta. A full reload always rewrites it.
+        public var snapshotInterval: Duration = ConfigurationDefaults.snapshotInterval
     }
 
     /// Checks a source's fresh rows must pass before they replace its previous ones.
@@ -67,6 +72,29 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// How a source with a delta query (`delta_query`, `delta_command`) is kept up to date
+    /// between full reloads.
+    public struct Delta: Sendable, Equatable {
+        /// `delta_interval` and `delta_jitter`: deltas on a timer; a nil interval: only on request.
+        public var interval: Duration?
+        public var jitter: Duration
+        /// `delta_lag`: how far back from the watermark each delta starts.
+        public var lag: Watermark.Lag
+        /// `compact_above`: a fraction (0.05 for "5%") of the base's rows; an overlay larger
+        /// than this is compacted into a new base.
+        public var compactAbove: Double
+
+        public init(
+            interval: Duration? = nil, jitter: Duration? = nil, lag: Watermark.Lag = .units(0),
+            compactAbove: Double = ConfigurationDefaults.compactAbove
+        ) {
+            self.interval = interval
+            self.jitter = jitter ?? interval.map { $0 / 10 } ?? .zero
+            self.lag = lag
+            self.compactAbove = compactAbove
+        }
+    }
+
     /// One `[[source]]` table.
     public struct Source: Sendable, Equatable {
         public var name: String
@@ -82,6 +110,8 @@ public struct Configuration: Sendable, Equatable {
         /// `check_interval`: how often its change check runs; nil: never. What the check reads
         /// is its kind's (`check_query`, `check_command`, a file's inode, size and time).
         public var checkInterval: Duration?
+        /// Its deltas, when its kind has a delta query; nil: full reloads only.
+        public var delta: Delta?
         /// The file that defined it.
         public var origin: String
         /// The timer keys the source's own table set, so a later drop-in's `[daemon]` timer still

@@ -36,4 +36,8 @@ public struct ConfigurationDefaults: Sendable, Equatable {
     public static let partitions = 1
     public static let minRows = 0
     public static let onFailure = Configuration.Guards.OnFailure.keep
+    /// `compact_above`: 5% of the base's rows.
+    public static let compactAbove = 0.05
+    /// `snapshot_interval`.
+    public static let snapshotInterval: Duration = .seconds(60)
 }

@@ -5,6 +5,7 @@ public struct ConfigurationKey: Sendable, Hashable {
         case integer = "Integer"
         case boolean = "Boolean"
         case timeSpan = "Time span"
+        case integerOrTimeSpan = "Integer or time span"
         case absolutePath = "Absolute path"
         case arrayOfStrings = "Array of strings"
     }

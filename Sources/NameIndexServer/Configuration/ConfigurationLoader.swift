@@ -60,7 +60,7 @@ public struct ConfigurationLoader: Sendable {
         .init("max_parallel_commands", .integer), .init("max_connections", .integer),
         .init("control_max_connections", .integer), .init("request_timeout", .timeSpan),
         .init("lookup_idle_timeout", .timeSpan), .init("lookup_threads", .integer), .init("control_group", .string),
-        .init("reload_interval", .timeSpan), .init("reload_jitter", .timeSpan),
+        .init("reload_interval", .timeSpan), .init("reload_jitter", .timeSpan), .init("snapshot_interval", .timeSpan),
     ]
 
     /// Reads the keys one `[daemon]` table sets over what `daemon` holds.
@@ -79,6 +79,7 @@ public struct ConfigurationLoader: Sendable {
         if let value = try keys.timeSpan("request_timeout") { daemon.requestTimeout = value }
         if let value = try keys.timeSpan("lookup_idle_timeout", allowZero: true) { daemon.lookupIdleTimeout = value }
         if let n = try keys.wholeNumber("lookup_threads", in: 1...256) { daemon.lookupThreads = n }
+        if let value = try keys.timeSpan("snapshot_interval", allowZero: true) { daemon.snapshotInterval = value }
     }
 
     private func apply(file: String, to configuration: inout Configuration, mustExist: Bool) throws {
@@ -158,7 +159,41 @@ public struct ConfigurationLoader: Sendable {
         source.ownTimer = .init(
             interval: try keys.timeSpan("reload_interval"), jitter: try keys.timeSpan("reload_jitter", allowZero: true))
         source.checkInterval = checkInterval
+        source.delta = try readDelta(keys, hasDelta: settings.hasDelta, kind: kind.name)
         return source
+    }
+
+    /// The common delta keys, which need the kind's delta query.
+    private func readDelta(_ keys: TableReader, hasDelta: Bool, kind: String) throws -> Configuration.Delta? {
+        let names = ["delta_interval", "delta_jitter", "delta_lag", "compact_above"]
+        guard hasDelta else {
+            if let key = names.first(where: { keys.value($0) != nil }) {
+                let query = kind == CommandKind.name ? "delta_command" : "delta_query"
+                throw keys.error(.missingKey, query, "\(key) needs \(query): what returns the rows changed since {watermark}")
+            }
+            return nil
+        }
+        var delta = Configuration.Delta(
+            interval: try keys.timeSpan("delta_interval"), jitter: try keys.timeSpan("delta_jitter", allowZero: true))
+        if let value = keys.value("delta_lag") {
+            if let n = value.int {
+                guard n >= 0 else { throw keys.error(.invalidValue, "delta_lag", "expected a whole number from 0, or a time span") }
+                delta.lag = .units(Int64(n))
+            } else if let text = value.string, let span = TimeSpan.parse(text) {
+                delta.lag = .seconds(Int64((span.microseconds + 999_999) / 1_000_000))
+            } else {
+                throw keys.error(
+                    .invalidValue, "delta_lag",
+                    "expected a whole number (for an integer watermark) or a time span such as \"5min\" (for a timestamp)")
+            }
+        }
+        if let text = try keys.string("compact_above") {
+            guard text.hasSuffix("%"), let percent = Double(text.dropLast()), percent > 0, percent <= 100 else {
+                throw keys.error(.invalidValue, "compact_above", "expected a percentage above \"0%\" up to \"100%\", got '\(text)'")
+            }
+            delta.compactAbove = percent / 100
+        }
+        return delta
     }
 
     /// Refuses a key `kind` does not have, naming the kinds that do have it.

@@ -15,7 +15,8 @@ public struct SourceKeyGroup: Sendable, Hashable {
         .init("on_failure", .string), .init("timeout", .timeSpan), .init("stall_timeout", .timeSpan),
         .init("retries", .integer), .init("retry_delay", .timeSpan), .init("reload_interval", .timeSpan),
         .init("reload_jitter", .timeSpan), .init("check_interval", .timeSpan), .init("partitions", .integer),
-        .init("parallelism", .integer),
+        .init("parallelism", .integer), .init("delta_interval", .timeSpan), .init("delta_jitter", .timeSpan),
+        .init("delta_lag", .integerOrTimeSpan), .init("compact_above", .string),
     ])
 
     /// A kind's own keys: the section `kind = "<name>"`.

@@ -21,4 +21,11 @@ public protocol SourceKind: Sendable, Equatable {
     var fingerprintText: String { get }
     /// The source that fetches it.
     func makeSource(name: String, namespace: String) -> any Source
+    /// Whether it sets a delta query (`delta_query`, `delta_command`): its source is then
+    /// ``DeltaFetching``, and the common delta keys (`delta_interval`, …) apply to it.
+    var hasDelta: Bool { get }
+}
+
+extension SourceKind {
+    public var hasDelta: Bool { false }
 }

@@ -52,7 +52,7 @@ struct ControlRequestHandler: Sendable {
             return
         }
         if header.more == true, header.oneway != true, isReload {
-            let sources: Set<String>?
+            let sources: ReloadRequest
             do {
                 sources = try reloadSources(frame, decoder)
             } catch let error as VarlinkErrorReply {
@@ -79,11 +79,11 @@ struct ControlRequestHandler: Sendable {
     /// report, then the outcome. The reload does not depend on the caller: a client that goes
     /// away stops getting replies, and the reload runs on.
     private func streamReload(
-        sources: Set<String>?, allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void
+        sources: ReloadRequest, allocator: ByteBufferAllocator, reply: (ByteBuffer) async throws -> Void
     ) async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let ticket = await coordinator.reload(sources: sources)
+        let ticket = await sources.ticket(coordinator)
         var nextProgress = started
         for await event in ticket.events {
             switch event {
@@ -184,7 +184,7 @@ struct ControlRequestHandler: Sendable {
                     }
                     return try encode(status, allocator)
                 case .reload:
-                    switch await coordinator.requestReload(sources: try reloadSources(frame, decoder)) {
+                    switch await try reloadSources(frame, decoder).ticket(coordinator).outcome() {
                     case .success(let reply): return try encode(reply, allocator)
                     case .failure(let failure): return encodeError(failure.reply, allocator)
                     }
@@ -207,14 +207,36 @@ struct ControlRequestHandler: Sendable {
         }
     }
 
-    /// The sources a `Reload` call names (nil: all); an unknown name is `NoSuchSource`.
-    private func reloadSources(_ frame: ByteBuffer, _ decoder: JSONDecoder) throws -> Set<String>? {
-        let names = try parameters(IndexInterface.ReloadParameters.self, frame, decoder).sources ?? []
-        guard !names.isEmpty else { return nil }
+    /// What a `Reload` call asks for: a full load or a delta, of the sources it names (nil: all).
+    struct ReloadRequest {
+        var sources: Set<String>?
+        var delta: Bool
+
+        func ticket(_ coordinator: ReloadCoordinator) async -> ReloadTicket {
+            delta ? await coordinator.delta(sources: sources) : await coordinator.reload(sources: sources)
+        }
+    }
+
+    /// The sources a `Reload` call names (nil: all) and its mode; an unknown name is
+    /// `NoSuchSource`, a delta of a source without a delta query `ReloadFailed`.
+    private func reloadSources(_ frame: ByteBuffer, _ decoder: JSONDecoder) throws -> ReloadRequest {
+        let parameters = try parameters(IndexInterface.ReloadParameters.self, frame, decoder)
+        let names = parameters.sources ?? []
+        let delta = parameters.mode == .delta
         if let unknown = names.first(where: { !coordinator.allSources.contains($0) }) {
             throw IndexInterface.Failure.noSuchSource(unknown)
         }
-        return Set(names)
+        if delta, let plain = names.first(where: { !coordinator.deltaSources.contains($0) }) {
+            throw IndexInterface.Failure.reloadFailed(
+                reason: "Source '\(plain)' has no delta query (delta_query, delta_command): reload it in full",
+                generation: store.current?.generation ?? 0, failedSources: [plain])
+        }
+        if delta, names.isEmpty, coordinator.deltaSources.isEmpty {
+            throw IndexInterface.Failure.reloadFailed(
+                reason: "No source has a delta query (delta_query, delta_command)", generation: store.current?.generation ?? 0,
+                failedSources: [])
+        }
+        return ReloadRequest(sources: names.isEmpty ? nil : Set(names), delta: delta)
     }
 
     /// Decodes the parameters of a call; a missing or mistyped one is `InvalidParameter`.

@@ -40,6 +40,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     }
     reload.fingerprint = settings.configuration.sourceFingerprint
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart
+    reload.snapshotInterval = settings.configuration.daemon.snapshotInterval
     var control = ControlServer(
         socket: ListeningSocket(
             name: "control", path: settings.controlSocketPath,

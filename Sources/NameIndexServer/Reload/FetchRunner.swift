@@ -66,6 +66,7 @@ struct FetchRunner: Sendable {
         }) {
         case .success(let prepared):
             fetcher = prepared
+            outcome.watermark = prepared.startingWatermark
             for notice in prepared.notices {
                 logger.notice("Source '\(source.name)': \(notice)", metadata: ["source": "\(source.name)"])
             }
@@ -113,6 +114,34 @@ struct FetchRunner: Sendable {
         board.set(source.name, partition: nil, outcome.table == nil ? .failed : .done)
         outcome.duration = clock.now - start
         return outcome
+    }
+
+    /// Fetches the rows of `source` changed since `watermark`, under `policy`'s timeout and
+    /// retries (a delta is one attempt of one partition; nothing of a failed attempt is kept).
+    func fetchDelta(_ source: any Source, _ delta: any DeltaFetching, since watermark: String, policy: FetchPolicy) async
+        -> Result<DeltaCollector, PartitionFailure>
+    {
+        board.queued(source.name, partitions: 1)
+        let board = self.board
+        let result = await withRetries(source, nil, policy: policy) {
+            try await withDeadline(policy.timeout) {
+                var collector = DeltaCollector()
+                try await delta.fetchDelta(since: watermark) { batch in
+                    collector.add(batch)
+                    board.delivered(source.name, partition: 0, rows: batch.count + batch.skipped.total, bytes: batch.byteCount)
+                }
+                return collector
+            }
+        }
+        if case .success = result { board.set(source.name, partition: nil, .done) } else { board.set(source.name, partition: nil, .failed) }
+        return result
+    }
+
+    /// Reads `delta`'s starting watermark under `policy`'s timeout and retries.
+    func startingWatermark(_ source: any Source, _ delta: any DeltaFetching, policy: FetchPolicy) async -> Result<String?, PartitionFailure> {
+        await withRetries(source, nil, policy: policy) {
+            try await withDeadline(policy.timeout) { try await delta.startingWatermark() }
+        }
     }
 
     /// Why a partition gave up: its last error, worded for the source.

@@ -17,6 +17,11 @@ struct IndexLoader: Sendable {
         let guards: Configuration.Guards
         /// How often its change check runs; nil: never.
         var checkInterval: Duration? = nil
+        /// Its deltas; nil: it has none.
+        var delta: Configuration.Delta? = nil
+
+        /// The source's deltas, when it has a delta query.
+        var deltaSource: (any DeltaFetching)? { delta == nil ? nil : source as? any DeltaFetching }
     }
 
     /// The sources in configuration (priority) order.
@@ -29,7 +34,7 @@ struct IndexLoader: Sendable {
         configuration.sources.map {
             .init(
                 source: $0.settings.value.makeSource(name: $0.name, namespace: $0.namespace), fetch: $0.fetch,
-                guards: $0.guards, checkInterval: $0.checkInterval)
+                guards: $0.guards, checkInterval: $0.checkInterval, delta: $0.delta)
         }
     }
 
@@ -50,7 +55,20 @@ struct IndexLoader: Sendable {
                 group.addTask {
                     // Read before the fetch: a change after it is seen by the next check.
                     let checkValue = checked ? try? await source.changeToken() : nil
+                    // Where its deltas start: read just before the fetch, unless the fetch reads
+                    // it in its own snapshot. A change in between is read again by the first delta.
+                    var watermark: String?
+                    if let delta = plan.deltaSource, !delta.readsWatermarkInLoad {
+                        switch await runner.startingWatermark(source, delta, policy: plan.fetch) {
+                        case .success(let value): watermark = value
+                        case .failure(let failure):
+                            var outcome = SourceOutcome(source: source.name)
+                            outcome.error = "reading its watermark: \(failure.message)"
+                            return (position, outcome)
+                        }
+                    }
                     var outcome = await fetch(source, policy: plan.fetch)
+                    if plan.delta == nil { outcome.watermark = nil } else if watermark != nil { outcome.watermark = watermark }
                     outcome.checkValue = checkValue
                     if let rows = outcome.table?.count,
                         let failure = Self.guardFailure(rows: rows, previous: earlier, of: generation, guards: plan.guards)
@@ -71,7 +89,7 @@ struct IndexLoader: Sendable {
         var builder = IndexBuilder(generation: generation, createdAtMicroseconds: createdAt)
         for (source, outcome) in zip(plans.map(\.source), outcomes) {
             if let table = outcome.table {
-                builder.add(source: source.name, namespace: source.namespace, table: table)
+                builder.add(source: source.name, namespace: source.namespace, layer: SourceLayer(base: table), watermark: outcome.watermark)
             } else if let kept = previous?.sourceTable(source.name) {
                 // Not fetched, or failed: its base, overlay and watermark serve on.
                 builder.add(source: source.name, namespace: source.namespace, layer: kept.layer, watermark: kept.watermark)
@@ -81,14 +99,17 @@ struct IndexLoader: Sendable {
     }
 
     /// Why `rows` fails the guards, or nil when they pass.
-    static func guardFailure(rows: Int, previous: Int?, of generation: UInt64, guards: Configuration.Guards) -> String? {
+    /// `verb` says what gave the rows: a load "returned" them, a delta "would leave" them.
+    static func guardFailure(
+        rows: Int, previous: Int?, of generation: UInt64, guards: Configuration.Guards, verb: String = "returned"
+    ) -> String? {
         if rows < guards.minRows {
-            return "returned \(HumanFormat.count(rows, "row")), fewer than min_rows = \(HumanFormat.count(guards.minRows))"
+            return "\(verb) \(HumanFormat.count(rows, "row")), fewer than min_rows = \(HumanFormat.count(guards.minRows))"
         }
         if let limit = guards.maxShrink, let previous, previous > 0, rows < previous {
             let shrink = Double(previous - rows) / Double(previous)
             if shrink > limit {
-                return "returned \(HumanFormat.count(rows, "row")), \(Int((shrink * 100).rounded()))% fewer than the "
+                return "\(verb) \(HumanFormat.count(rows, "row")), \(Int((shrink * 100).rounded()))% fewer than the "
                     + "\(HumanFormat.count(previous)) of generation \(generation) (max_shrink = \(Int((limit * 100).rounded()))%)"
             }
         }

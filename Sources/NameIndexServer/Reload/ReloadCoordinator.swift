@@ -11,16 +11,16 @@ actor ReloadCoordinator {
     typealias Outcome = Result<IndexInterface.ReloadReply, IndexInterface.Failure>
 
     private(set) var state: IndexInterface.DaemonState = .starting
-    private var sources: [IndexInterface.SourceStatus]
-    private var loadedAtUSec: UInt64?
-    private var servingSnapshot = false
-    private var snapshot: IndexInterface.Snapshot?
+    var sources: [IndexInterface.SourceStatus]
+    var loadedAtUSec: UInt64?
+    var servingSnapshot = false
+    var snapshot: IndexInterface.Snapshot?
     /// Why the snapshot was not served at start (kept: it explains the start-up).
-    private var snapshotLoadError: String?
+    var snapshotLoadError: String?
     /// Why the last snapshot write failed (cleared by the next good write).
-    private var snapshotWriteError: String?
-    private var loadDurationUSec: UInt64?
-    private let startedAtUSec: UInt64
+    var snapshotWriteError: String?
+    var loadDurationUSec: UInt64?
+    let startedAtUSec: UInt64
     /// Tickets of the running load, and of the one follow-up queued behind it.
     private var waiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
     private var pendingWaiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
@@ -31,17 +31,25 @@ actor ReloadCoordinator {
     /// Every configured source.
     let allSources: Set<String>
     private var loading = false
-    private var stopped = false
-    private let wakeup: AsyncStream<Void>.Continuation
+    var stopped = false
+    let wakeup: AsyncStream<Void>.Continuation
     /// Yields whenever a reload has been requested; ``ReloadService`` waits on it.
     nonisolated let wakeups: AsyncStream<Void>
 
     /// Progress of running fetches, shown in `Status`.
-    private let board: FetchProgressBoard
+    let board: FetchProgressBoard
     private let partitionCounts: [Int]
 
     /// When each source is reloaded next.
-    private var scheduler: ReloadScheduler
+    var scheduler: ReloadScheduler
+
+    /// When each source's next delta runs (`delta_interval`).
+    var deltaScheduler: ReloadScheduler
+    /// The sources with a delta query.
+    let deltaSources: Set<String>
+    /// The snapshot write running in the background (after a delta), if any; the next write
+    /// waits for it, so that two never overlap.
+    var snapshotTask: Task<Void, Never>?
 
     init(
         sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard(),
@@ -49,8 +57,16 @@ actor ReloadCoordinator {
     ) {
         self.board = board
         self.scheduler = ReloadScheduler(timers: timers)
+        var deltaTimers: [String: ReloadScheduler.Timer] = [:]
+        for source in sources { if let delta = source.delta { deltaTimers[source.name] = .init(interval: delta.interval, jitter: delta.jitter) } }
+        self.deltaScheduler = ReloadScheduler(timers: deltaTimers)
+        self.deltaSources = Set(sources.filter { $0.delta != nil }.map(\.name))
         self.partitionCounts = sources.map { max(1, $0.fetch.partitions) }
-        self.sources = sources.map { .init(name: $0.name, namespace: $0.namespace, kind: $0.kind) }
+        self.sources = sources.map {
+            var status = IndexInterface.SourceStatus(name: $0.name, namespace: $0.namespace, kind: $0.kind)
+            if $0.delta != nil { status.delta = .init() }
+            return status
+        }
         self.allSources = Set(sources.map(\.name))
         self.startedAtUSec = startedAtUSec
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -86,7 +102,7 @@ actor ReloadCoordinator {
     }
 
     /// The running load has started for `continuation`: tell it, and let the fetches tell it more.
-    private func follow(_ continuation: AsyncStream<ReloadTicket.Event>.Continuation) {
+    func follow(_ continuation: AsyncStream<ReloadTicket.Event>.Continuation) {
         continuation.yield(.started)
         board.watch(continuation)
     }
@@ -191,6 +207,7 @@ actor ReloadCoordinator {
                 continue
             }
             scheduler.loaded(status.name, at: now, failed: outcome.error != nil)
+            if outcome.error == nil { deltaScheduler.loaded(status.name, at: now, failed: false) }
             if outcome.error == nil, let value = outcome.checkValue { loadedCheckValues[status.name] = value }
             status.lastDurationUSec = outcome.duration.microseconds
             if let error = outcome.error {
@@ -202,6 +219,7 @@ actor ReloadCoordinator {
             } else {
                 status.state = .loaded
                 status.lastSuccessUSec = now
+                status.delta?.applied = 0
                 status.skippedNull = outcome.skipped.null
                 status.skippedEmpty = outcome.skipped.empty
                 status.skippedInvalidUTF8 = outcome.skipped.invalidUTF8
@@ -242,6 +260,7 @@ actor ReloadCoordinator {
             sources[i].duplicates = entry.table.duplicates
             sources[i].lastSuccessUSec = index.createdAtMicroseconds
             scheduler.loaded(sources[i].name, at: now, failed: false)
+            deltaScheduler.loaded(sources[i].name, at: now, failed: false)
         }
     }
 
@@ -260,8 +279,8 @@ actor ReloadCoordinator {
         return !busy && sources[i].lastSuccessUSec != nil && loadedCheckValues[source] != value
     }
 
-    private var changes: [IndexInterface.NamespaceChanges]?
-    private var changesFrom: UInt64?
+    var changes: [IndexInterface.NamespaceChanges]?
+    var changesFrom: UInt64?
 
     /// Records what the last swap changed against generation `from`.
     func recordChanges(_ diff: [NamespaceDiff], from: UInt64) {
@@ -274,13 +293,15 @@ actor ReloadCoordinator {
         stopped ? [] : scheduler.takeDue(at: now)
     }
 
-    /// The earliest scheduled reload, if any.
-    var earliestDue: UInt64? { scheduler.earliest }
+    /// The earliest scheduled reload, delta or snapshot, if any.
+    var earliestDue: UInt64? { [scheduler.earliest, deltaScheduler.earliest, snapshotDueUSec].compactMap { $0 }.min() }
 
     /// Records a snapshot written after a reload.
-    func snapshotWritten(_ written: IndexInterface.Snapshot) {
+    func snapshotWritten(_ written: IndexInterface.Snapshot, at now: UInt64 = 0) {
         snapshot = written
         snapshotWriteError = nil
+        lastSnapshotWriteUSec = now
+        snapshotDueUSec = nil
     }
 
     /// Records why the snapshot could not be served at start.
@@ -340,34 +361,12 @@ actor ReloadCoordinator {
         waiters = pendingWaiters
         pendingWaiters = []
         answerWaiters(.failure(.shuttingDown))
-    }
-
-    /// The reply to `Status`, for the generation `index`.
-    func status(index: Index?, version: String) -> IndexInterface.StatusReply {
-        var reply = IndexInterface.StatusReply(
-            state: state,
-            generation: index?.generation ?? 0,
-            entries: index?.entryCount ?? 0,
-            startedAtUSec: startedAtUSec,
-            loadedAtUSec: loadedAtUSec,
-            loadDurationUSec: loadDurationUSec,
-            version: version,
-            indexBytes: index?.memoryBytes ?? 0,
-            servingSnapshot: servingSnapshot,
-            snapshot: snapshot,
-            snapshotError: snapshotWriteError ?? snapshotLoadError,
-            namespaces: index?.namespaceSummaries.map { .init(name: $0.name, entries: $0.entries) } ?? [],
-            sources: sources.map { source in
-                var source = source
-                source.fetch = board.progress(of: source.name)
-                let next = scheduler.next(source.name)
-                source.nextReloadUSec = next?.atUSec
-                source.nextReloadReason = next.map { "\($0.reason)" }
-                return source
-            })
-        reply.changes = changes
-        reply.changesFrom = changesFrom
-        return reply
+        for waiter in deltaWaiters + pendingDeltaWaiters {
+            waiter.yield(.finished(.failure(.shuttingDown)))
+            waiter.finish()
+        }
+        deltaWaiters = []
+        pendingDeltaWaiters = []
     }
 
     private func answerWaiters(_ outcome: Outcome) {
@@ -380,4 +379,19 @@ actor ReloadCoordinator {
             waiter.finish()
         }
     }
+
+    // MARK: Deltas, compaction, and the snapshot they leave due
+
+    /// Deltas queued behind the running job, and their callers; nil when none is queued.
+    var pendingDelta: Set<String>?
+    var pendingDeltaWaiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
+    /// The sources of the running delta (nil: none runs), and its callers.
+    var runningDelta: Set<String>?
+    var deltaWaiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
+    var pendingCompaction: Set<String> = []
+    var pendingSnapshot = false
+    /// When a snapshot was last written, and when the one deltas left due is.
+    var lastSnapshotWriteUSec: UInt64?
+    var snapshotDueUSec: UInt64?
+
 }

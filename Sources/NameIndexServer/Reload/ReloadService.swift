@@ -36,6 +36,8 @@ struct ReloadService: Service {
     var fingerprint: UInt64 = 0
     /// Whether to fetch at once after starting from a snapshot.
     var refreshOnStart = true
+    /// After a delta, the snapshot is rewritten at most once per this (`snapshot_interval`).
+    var snapshotInterval: Duration = ConfigurationDefaults.snapshotInterval
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
@@ -78,9 +80,24 @@ struct ReloadService: Service {
         return true
     }
 
-    /// Writes the serving generation as the snapshot, on the blocking pool; a failure is
-    /// logged and shown in status, not fatal.
-    private func writeSnapshot(_ index: Index) async {
+    /// Writes the serving generation as the snapshot, on the blocking pool, once a background
+    /// write still running has ended; a failure is logged and shown in status, not fatal.
+    func writeSnapshot(_ index: Index) async {
+        await coordinator.pendingSnapshotWrite()?.value
+        await writeSnapshotNow(index)
+    }
+
+    /// Writes the serving generation's snapshot in the background (after any write before it),
+    /// so that deltas go on while a whole index is written.
+    func writeSnapshotInBackground() async {
+        guard snapshotPath != nil else { return }
+        let service = self
+        await coordinator.enqueueSnapshotWrite {
+            if let index = service.store.current { await service.writeSnapshotNow(index) }
+        }
+    }
+
+    private func writeSnapshotNow(_ index: Index) async {
         guard let path = snapshotPath else { return }
         let clock = ContinuousClock()
         let started = clock.now
@@ -93,13 +110,22 @@ struct ReloadService: Service {
                 return try SnapshotFile.write(index, fingerprint: fingerprint, to: path)
             }
             await coordinator.snapshotWritten(
-                .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes))
+                .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes),
+                at: self.clock.now())
             logger.info(
                 "Wrote snapshot of generation \(index.generation) to \(path) (\(HumanFormat.count(bytes)) bytes) in \(HumanFormat.duration(microseconds: (clock.now - started).microseconds)).")
         } catch {
             logger.warning("Failed to write snapshot: \(error), ignoring.")
             await coordinator.snapshotWriteFailed("Failed to write \(error)")
         }
+    }
+
+    /// The longest the timer loop sleeps, in microseconds: a second, or a tenth of the shortest
+    /// `delta_interval` (at least 10 ms), since a delta scheduled while it sleeps is seen only
+    /// when it wakes.
+    private var timerTick: UInt64 {
+        let shortest = loader.plans.compactMap { $0.delta?.interval?.microseconds }.min() ?? 10_000_000
+        return min(1_000_000, max(10_000, shortest / 10))
     }
 
     /// Reloads the sources whose timer (or retry after a failure) is due; checks at least once a second.
@@ -111,8 +137,11 @@ struct ReloadService: Service {
                 logger.info("Reloading \(due.sorted().map { "'\($0)'" }.joined(separator: ", ")) (scheduled).")
                 await coordinator.requestReloadInBackground(sources: due)
             }
+            let deltas = await coordinator.takeDueDeltas(at: now)
+            if !deltas.isEmpty { await coordinator.requestDeltaInBackground(sources: deltas) }
+            await coordinator.queueSnapshotIfDue(at: now)
             let wait = await coordinator.earliestDue.map { $0 > now ? $0 - now : 0 } ?? 1_000_000
-            try? await ReloadScheduler.sleep(for: .microseconds(Int64(min(max(wait, 10_000), 1_000_000))))
+            try? await ReloadScheduler.sleep(for: .microseconds(Int64(min(max(wait, 10_000), timerTick))))
         }
     }
 
@@ -163,9 +192,18 @@ struct ReloadService: Service {
     private func loadLoop(loadFirst: Bool) async {
         if loadFirst { await loadCancellingOnShutdown(sources: nil) }
         for await _ in coordinator.wakeups.cancelOnGracefulShutdown() {
-            guard let sources = await coordinator.takeRequest() else { continue }
-            await loadCancellingOnShutdown(sources: sources)
+            // One wake-up may stand for several jobs: run them all, one at a time.
+            while !Task.isCancelled, let job = await coordinator.takeJob() {
+                switch job {
+                case .full(let sources): await loadCancellingOnShutdown(sources: sources)
+                case .delta(let sources): await cancelWhenGracefulShutdown { await delta(sources: sources) }
+                case .compact(let sources): await cancelWhenGracefulShutdown { await compact(sources: sources) }
+                case .snapshot: await writeSnapshotInBackground()
+                }
+            }
         }
+        // A snapshot being written after a delta is finished, not left half done.
+        await coordinator.pendingSnapshotWrite()?.value
         await coordinator.stop()
         // Callers still waiting for a first generation get an answer instead of waiting forever.
         store.close()
@@ -249,12 +287,15 @@ struct ReloadService: Service {
             // restart while a source keeps failing does not go back to an older generation.
             await writeSnapshot(index)
         }
-        if let previous { await recordChanges(index, from: previous) }
+        if let previous {
+            await recordChanges(index, from: previous)
+            await reconcile(index, from: previous, outcomes: outcomes)
+        }
     }
 
     /// Compares the new generation with the one it replaced, per namespace; after the swap and
     /// the reply, since it reads every entry of the namespaces whose tables changed.
-    private func recordChanges(_ index: Index, from previous: Index) async {
+    func recordChanges(_ index: Index, from previous: Index) async {
         guard let diff = try? await blockingPool.runIfActive({ index.diff(from: previous) }) else { return }
         await coordinator.recordChanges(diff, from: previous.generation)
         let text = diff.map { d in

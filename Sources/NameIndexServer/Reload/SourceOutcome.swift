@@ -19,4 +19,7 @@ struct SourceOutcome: Sendable {
     /// A partition failed because what the partitions share (a snapshot) is gone: worth one
     /// more fetch of the whole source.
     var sharedStateLost = false
+    /// A source with deltas: the watermark its deltas start from, read with the load
+    /// (`watermark_query`); nil when it gave none.
+    var watermark: String?
 }

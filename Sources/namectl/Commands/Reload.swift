@@ -9,8 +9,14 @@ import NameIndexProtocol
 /// `namectl reload`
 struct Reload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fetch every source (or the named ones) again.",
+        abstract: "Fetch every source (or the named ones) again, in full or as a delta.",
         discussion: """
+            --full (the default, as for SIGHUP) fetches every row. --delta runs the delta query of \
+            every source that has one (or of the named ones): only the rows changed since each \
+            source's watermark are read, into its overlay; a delta that changes nothing makes no \
+            new generation.
+
+            
             Without --wait, asks for the reload and returns once the daemon has taken it (a reload \
             already running is joined). With --wait, shows each source's progress until the new \
             generation serves: a live display on a terminal, a line per change otherwise, and with \
@@ -28,7 +34,17 @@ struct Reload: AsyncParsableCommand {
     @Flag(help: "Cancel the running reload instead; the serving generation keeps serving.")
     var cancel = false
 
+    @Flag(help: "Fetch only what changed since each source's watermark (its delta query).")
+    var delta = false
+
+    @Flag(help: "Fetch every row (the default).")
+    var full = false
+
+    var mode: IndexInterface.ReloadParameters.Mode? { delta ? .delta : full ? .full : nil }
+
     func validate() throws {
+        if delta && full { throw ValidationError("--delta and --full cannot be combined") }
+        if cancel && (delta || full) { throw ValidationError("--cancel takes neither --delta nor --full") }
         if cancel && wait { throw ValidationError("--cancel and --wait cannot be combined") }
         if cancel && !sources.isEmpty { throw ValidationError("--cancel takes no sources") }
     }
@@ -53,11 +69,11 @@ struct Reload: AsyncParsableCommand {
             guard wait else {
                 // The first progress reply says the daemon took the request; the reload runs on without us.
                 do {
-                    try await options.client.reload(sources: sources) { reply, continues in
+                    try await options.client.reload(sources: sources, mode: mode) { reply, continues in
                         if options.json {
                             try printJSON(reply)
                         } else if continues {
-                            print("Reload started; generation \(reply.generation) serves meanwhile ('namectl status' shows progress).")
+                            print("\(delta ? "Delta" : "Reload") started; generation \(reply.generation) serves meanwhile ('namectl status' shows progress).")
                         } else {
                             print(Self.outcome(reply))
                         }
@@ -67,7 +83,7 @@ struct Reload: AsyncParsableCommand {
                 return
             }
             let display = ProgressDisplay(live: !options.json && isatty(STDOUT_FILENO) == 1)
-            try await options.client.reload(sources: sources) { reply, continues in
+            try await options.client.reload(sources: sources, mode: mode) { reply, continues in
                 if options.json {
                     try printJSON(reply)
                     return

@@ -72,6 +72,10 @@ struct StatusFormatter {
         if !fetches.isEmpty {
             out += "\n" + fetches.joined(separator: "\n") + "\n"
         }
+        let deltas = status.sources.compactMap(deltaLines)
+        if !deltas.isEmpty {
+            out += "\n" + deltas.joined(separator: "\n") + "\n"
+        }
         let checks = status.sources.compactMap(checkLine)
         if !checks.isEmpty {
             out += "\n" + checks.joined(separator: "\n") + "\n"
@@ -131,6 +135,41 @@ struct StatusFormatter {
         if let error = source.lastCheckError { return "\(source.name): last change check \(formatAgo(at)) failed: \(error)" }
         let value = source.lastCheckValue.map { $0.count > 60 ? String($0.prefix(57)) + "…" : $0 } ?? ""
         return "\(source.name): last change check \(formatAgo(at)): \(value)"
+    }
+
+    /// A source's deltas: its watermark, last delta, overlay, next delta, last compaction, and
+    /// what the last full reload found the deltas had missed.
+    private func deltaLines(_ source: IndexInterface.SourceStatus) -> String? {
+        guard let delta = source.delta else { return nil }
+        var parts = ["watermark \(delta.watermark ?? "none")"]
+        if let at = delta.lastUSec {
+            if let error = delta.lastError {
+                parts.append("last delta \(formatAgo(delta.lastErrorUSec ?? at)) failed: \(error)")
+            } else {
+                var text = "last delta \(formatAgo(at)): \(HumanFormat.count(delta.lastUpserts ?? 0, "upsert")), "
+                    + "\(HumanFormat.count(delta.lastTombstones ?? 0, "tombstone")), \(HumanFormat.count(delta.lastChanged ?? 0, "key")) changed"
+                if let duration = delta.lastDurationUSec { text += " in \(HumanFormat.duration(microseconds: duration))" }
+                text += delta.lastGeneration.map { " (generation \($0))" } ?? " (no new generation)"
+                parts.append(text)
+            }
+        } else {
+            parts.append("no delta yet")
+        }
+        parts.append("\(HumanFormat.count(delta.applied, "delta")) since the last full load")
+        parts.append("overlay \(HumanFormat.count(delta.overlayRows, "row")) (\(HumanFormat.bytes(delta.overlayBytes)))")
+        if delta.running { parts.append("a delta is running") } else if let next = delta.nextDeltaUSec { parts.append("next delta \(formatIn(next))") }
+        if let at = delta.lastCompactionUSec {
+            parts.append(
+                "compacted \(formatAgo(at)) into \(HumanFormat.count(delta.lastCompactionRows ?? 0, "row"))"
+                    + (delta.lastCompactionDurationUSec.map { " in \(HumanFormat.duration(microseconds: $0))" } ?? ""))
+        }
+        var lines = ["\(source.name): " + parts.joined(separator: "; ")]
+        if let r = delta.reconciliation {
+            var line = "\(source.name): full reload \(formatAgo(r.atUSec)): \(r.summary)"
+            if !r.examples.isEmpty { line += " (e.g. \(r.examples.joined(separator: " ")))" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// `in 4min 12s`, or `now` when due.

@@ -74,7 +74,9 @@ public struct PostgreSQLKind: SourceKind {
         return lines
     }
 
-    public var fingerprintText: String { "url\0\(url.text)\0query\0\(query.query)\0" }
+    public var fingerprintText: String { "url\0\(url.text)\0query\0\(query.query)\0" + query.deltaFingerprintText }
+
+    public var hasDelta: Bool { query.delta != nil }
 
     public func makeSource(name: String, namespace: String) -> any Source {
         var reader: (@Sendable () throws -> String)?
@@ -84,6 +86,8 @@ public struct PostgreSQLKind: SourceKind {
             password: reader)
         made.checkQuery = query.checkQuery
         made.consistentSnapshot = consistentSnapshot
+        made.deltaQuery = query.delta?.deltaQuery
+        made.watermarkQuery = query.delta?.watermarkQuery
         return made
     }
 }

@@ -9,16 +9,31 @@ public struct QueryKeys: Sendable, Equatable {
     public var filter: PartitionFilter?
     /// `check_query`: its first value changes when the data does; nil: no change check.
     public var checkQuery: String?
+    /// `delta_query` and `watermark_query`: the rows changed since `{watermark}`, and where the
+    /// deltas start after a full load; both or neither.
+    public var delta: DeltaQueries?
 
-    public init(query: String, filter: PartitionFilter? = nil, checkQuery: String? = nil) {
+    /// The two queries of incremental updates.
+    public struct DeltaQueries: Sendable, Equatable {
+        public var deltaQuery: String
+        public var watermarkQuery: String
+
+        public init(deltaQuery: String, watermarkQuery: String) {
+            self.deltaQuery = deltaQuery
+            self.watermarkQuery = watermarkQuery
+        }
+    }
+
+    public init(query: String, filter: PartitionFilter? = nil, checkQuery: String? = nil, delta: DeltaQueries? = nil) {
         self.query = query
         self.filter = filter
         self.checkQuery = checkQuery
+        self.delta = delta
     }
 
     public static let group = SourceKeyGroup(title: "Query keys", keys: [
         .init("query", .string, required: true), .init("check_query", .string), .init("partition_by", .string),
-        .init("partition_key", .string),
+        .init("partition_key", .string), .init("delta_query", .string), .init("watermark_query", .string),
     ])
 
     /// Reads the keys; `pages` is the `partition_table` of a kind that can split a table by its
@@ -37,6 +52,23 @@ public struct QueryKeys: Sendable, Equatable {
         if checkQuery == nil, table.checkInterval != nil {
             throw keys.error(.missingKey, "check_query", "check_interval needs check_query: the query whose value changes with the data")
         }
+        let deltaQuery = try keys.nonEmptyString("delta_query")
+        let watermarkQuery = try keys.nonEmptyString("watermark_query")
+        switch (deltaQuery, watermarkQuery) {
+        case (let deltaQuery?, let watermarkQuery?):
+            guard deltaQuery.contains("{watermark}") else {
+                throw keys.error(
+                    .invalidValue, "delta_query", "the delta query has no {watermark}: without it every delta would return every row")
+            }
+            delta = DeltaQueries(deltaQuery: deltaQuery, watermarkQuery: watermarkQuery)
+        case (_?, nil):
+            throw keys.error(
+                .missingKey, "watermark_query", "delta_query needs watermark_query: where the deltas start after a full load")
+        case (nil, _?):
+            throw keys.error(.missingKey, "delta_query", "watermark_query needs delta_query: the rows changed since {watermark}")
+        case (nil, nil):
+            delta = nil
+        }
     }
 
     var renderedLines: [String] {
@@ -46,7 +78,17 @@ public struct QueryKeys: Sendable, Equatable {
             if !filter.key.isEmpty { lines.append("partition_key = \(TOMLText.string(filter.key))") }
         }
         if let checkQuery { lines.append("check_query = \(TOMLText.string(checkQuery))") }
+        if let delta {
+            lines.append("delta_query = \(TOMLText.string(delta.deltaQuery))")
+            lines.append("watermark_query = \(TOMLText.string(delta.watermarkQuery))")
+        }
         return lines
+    }
+
+    /// What of the delta queries goes into the snapshot fingerprint: an overlay built by other
+    /// queries is not served.
+    var deltaFingerprintText: String {
+        delta.map { "delta\0\($0.deltaQuery)\0watermark\0\($0.watermarkQuery)\0" } ?? ""
     }
 
     /// `partition_by` and `partition_key`, which belong with `{partition_filter}` in the query.

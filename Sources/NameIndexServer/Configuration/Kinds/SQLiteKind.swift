@@ -21,11 +21,16 @@ public struct SQLiteKind: SourceKind {
 
     public var renderedLines: [String] { ["path = \(TOMLText.string(path))"] + query.renderedLines }
 
-    public var fingerprintText: String { "path\0\(path)\0query\0\(query.query)\0" }
+    public var fingerprintText: String { "path\0\(path)\0query\0\(query.query)\0" + query.deltaFingerprintText }
+
+    public var hasDelta: Bool { query.delta != nil }
 
     public func makeSource(name: String, namespace: String) -> any Source {
-        SQLiteSource(
+        var made = SQLiteSource(
             name: name, namespace: namespace, path: path, query: query.query, filter: query.filter,
             checkQuery: query.checkQuery)
+        made.deltaQuery = query.delta?.deltaQuery
+        made.watermarkQuery = query.delta?.watermarkQuery
+        return made
     }
 }
