@@ -6,9 +6,17 @@ public enum Watermark {
     public static let maximumBytes = 256
 
     /// Order of two watermarks: numeric when both are decimal integers (`9` before `10`),
-    /// otherwise byte-wise (ISO timestamps of one format and time zone sort so).
+    /// byte-wise when neither is (ISO timestamps of one format and time zone sort so), and an
+    /// integer before any other text. A total order (a source that mixes the two still gets
+    /// one largest watermark, whatever order its rows come in): integers of one value with
+    /// other bytes (`07`, `7`) go by their bytes.
     public static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        if let x = integer(a), let y = integer(b) { return x < y ? -1 : x > y ? 1 : 0 }
+        switch (integer(a), integer(b)) {
+        case (let x?, let y?) where x != y: return x < y ? -1 : 1
+        case (_?, nil): return -1
+        case (nil, _?): return 1
+        default: break
+        }
         let common = min(a.count, b.count)
         for i in 0..<common where a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
         return a.count - b.count
