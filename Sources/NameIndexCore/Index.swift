@@ -71,7 +71,7 @@ public final class Index: Sendable {
     /// names faster than a dictionary hashes them, and no copy of a table list
     /// (with its reference counting) is made per lookup. `layers` is nil unless a
     /// source of the namespace has an overlay: then every lookup goes through it.
-    @usableFromInline let lookupList: [(name: String, first: KeyTable, rest: [KeyTable], layers: [SourceLayer]?)]
+    @usableFromInline let lookupList: [(name: String, first: KeyTable, rest: [KeyTable], layers: [SourceLayer]?, views: [SourceLayer.View])]
 
     init(generation: UInt64, createdAtMicroseconds: UInt64, sources: [SourceTable], namespaces: [String: Namespace]) {
         self.generation = generation
@@ -82,8 +82,11 @@ public final class Index: Sendable {
         self.lookupList = namespaces.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
             .map { namespace in
                 let bases = namespace.layers.map(\.base)
-                let overlaid = namespace.layers.contains { $0.overlay != nil }
-                return (namespace.name, bases[0], Array(bases.dropFirst()), overlaid ? namespace.layers : nil)
+                let overlaid = namespace.layers.contains { $0.hasOverlay }
+                return (
+                    namespace.name, bases[0], Array(bases.dropFirst()), overlaid ? namespace.layers : nil,
+                    overlaid ? namespace.layers.map(SourceLayer.View.init) : []
+                )
             }
     }
 
@@ -223,7 +226,7 @@ public final class Index: Sendable {
     /// answers; a tombstone in a source's overlay leaves the key to the sources after it).
     @inlinable
     public func name(slot: Int, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        if let layers = lookupList[slot].layers { return Index.first(inLayers: layers[...], key: key) }
+        if lookupList[slot].layers != nil { return Index.first(inViews: lookupList[slot].views, from: 0, key: key) }
         if let name = lookupList[slot].first.name(forKey: key) { return name }
         for j in lookupList[slot].rest.indices {
             if let name = lookupList[slot].rest[j].name(forKey: key) { return name }
@@ -265,9 +268,8 @@ public final class Index: Sendable {
         in layers: [SourceLayer], count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
     ) {
         let first = layers[0]
-        let rest = layers.dropFirst()
-        guard let filter = first.filter, let overlay = first.overlay else {
-            first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inLayers: rest, key: key(i))) }
+        guard let filter = first.filter else {
+            first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inLayers: layers, from: 1, key: key(i))) }
             return
         }
         // The base hashes each key once; the filter word of that hash is prefetched with the
@@ -280,11 +282,10 @@ public final class Index: Sendable {
                     if let hash { nameindex_prefetch(filter.words + filter.position(hash).0) }
                 }
             ) { i, baseName in
-                if filter.mayContain(hashes[i % KeyTable.batchGroup]), let offset = overlay.find(key(i)) {
-                    let name = overlay.nameAt(offset)
-                    result(i, name.isEmpty ? Index.first(inLayers: rest, key: key(i)) : name)
+                if filter.mayContain(hashes[i % KeyTable.batchGroup]), let name = first.levelName(key(i)) {
+                    result(i, name.isEmpty ? Index.first(inLayers: layers, from: 1, key: key(i)) : name)
                 } else {
-                    result(i, baseName ?? Index.first(inLayers: rest, key: key(i)))
+                    result(i, baseName ?? Index.first(inLayers: layers, from: 1, key: key(i)))
                 }
             }
         }
@@ -292,11 +293,22 @@ public final class Index: Sendable {
 
     /// The name the first of `layers` that answers `key` gives it.
     @usableFromInline
-    static func first(inLayers layers: ArraySlice<SourceLayer>, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        for layer in layers {
-            if case .name(let name) = layer.answer(key) { return name }
+    static func first(inLayers layers: [SourceLayer], from start: Int, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        for i in start..<layers.count {
+            if case .name(let name) = layers[i].answer(key) { return name }
         }
         return nil
+    }
+
+    /// As ``first(inLayers:from:key:)``, through the layers' views (which copy without retaining).
+    @usableFromInline
+    static func first(inViews views: [SourceLayer.View], from start: Int, key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        views.withUnsafeBufferPointer { views in
+            for i in start..<views.count {
+                if case .name(let name) = views[i].answer(key) { return name }
+            }
+            return nil
+        }
     }
 
     @usableFromInline

@@ -22,9 +22,11 @@ extension Index {
     /// A new generation: this one with `delta` applied to `source`'s overlay.
     ///
     /// `delta` holds one entry per key the delta returned, its latest row: a name (an upsert) or
-    /// an empty name (a tombstone). The new overlay is the delta's entries that change
-    /// something, plus the old overlay's entries for keys the delta did not return; the base is
-    /// shared, never copied. Everything that depends on the keys (the source's live count, the
+    /// an empty name (a tombstone). The new young level of the overlay is the delta's entries
+    /// that change something against what lies below it (the older level, else the base), plus
+    /// the old young level's entries for keys the delta did not return; the older level and the
+    /// base are shared, never copied, and the filter is copied with the delta's keys added.
+    /// A source with no overlay yet gets the delta's entries as its only level. Everything that depends on the keys (the source's live count, the
     /// shadowed counts of its namespace, the namespace's entries and diff) is updated from the
     /// delta's keys alone, so the work is the delta plus the old overlay, whatever the base's size.
     ///
@@ -47,19 +49,20 @@ extension Index {
         try delta.forEachEntry { key, name in
             let deletes = name.isEmpty
             if deletes { effect.tombstones += 1 } else { effect.upserts += 1 }
-            let baseName = old.base.name(forKey: key)
+            // What lies below the young level: the level a kept entry must differ from.
+            let below = old.overlay == nil ? old.base.name(forKey: key) : old.answerBelowYoung(key)
             // What this source gave the key before: its overlay's answer, else the base's.
             let oldName: UnsafeRawBufferPointer?
             switch old.overlayAnswer(key) {
             case .name(let name)?: oldName = name
             case .deleted?, .absent?: oldName = nil
-            case nil: oldName = baseName
+            case nil: oldName = old.base.name(forKey: key)
             }
-            // The overlay keeps only what changes the base: a tombstone of a key the base has,
-            // an upsert of a name the base does not give.
+            // The level keeps only what changes what lies below it: a tombstone of a key that
+            // has a name there, an upsert of a name it does not give.
             if deletes {
-                if baseName != nil { try builder.insert(key: key, name: empty) }
-            } else if baseName.map({ !$0.elementsEqual(name) }) ?? true {
+                if below != nil { try builder.insert(key: key, name: empty) }
+            } else if below.map({ !$0.elementsEqual(name) }) ?? true {
                 try builder.insert(key: key, name: name)
             }
             countChange += (deletes ? 0 : 1) - (oldName != nil ? 1 : 0)
@@ -91,11 +94,22 @@ extension Index {
             default: break
             }
         }
-        try old.overlay?.forEachEntry { key, name in
+        // The entries the new level carries over: of the young level when there are two, else
+        // of the only one (which this delta's entries then join).
+        try (old.overlay == nil || old.young != nil ? (old.young ?? old.overlay) : nil)?.forEachEntry { key, name in
             if !delta.contains(key) { try builder.insert(key: key, name: name) }
         }
-        let overlay = try builder.finish()
-        let layer = SourceLayer(base: old.base, overlay: overlay, count: old.count + countChange)
+        let level = try builder.finish()
+        let count = old.count + countChange
+        let layer: SourceLayer
+        if let older = old.overlay, let filter = old.filter {
+            let total = older.count + level.count
+            let union = OverlayFilter(copying: filter, adding: delta, hashedAs: old.base, total: total)
+                ?? OverlayFilter([older, level], hashedAs: old.base, room: total)
+            layer = SourceLayer(base: old.base, overlay: older, young: level, filter: union, count: count)
+        } else {
+            layer = SourceLayer(base: old.base, overlay: level, count: count)
+        }
         effect.rowsBefore = old.count
         effect.rowsAfter = layer.count
         effect.overlayEntries = layer.overlayEntries
@@ -113,11 +127,17 @@ extension Index {
     /// A new generation with `source`'s base replaced by `base` and its overlay gone: what
     /// compaction swaps in (`base` answers exactly what base and overlay did, so no count changes).
     public func replacingBase(of source: String, with base: KeyTable, generation: UInt64, createdAtMicroseconds: UInt64) -> Index? {
+        replacingLayer(of: source, with: SourceLayer(base: base), generation: generation, createdAtMicroseconds: createdAtMicroseconds)
+    }
+
+    /// A new generation with `source`'s layer replaced by `layer`, which answers exactly what
+    /// the old one did (compaction, a merge of the overlay's levels), so no count changes.
+    public func replacingLayer(of source: String, with layer: SourceLayer, generation: UInt64, createdAtMicroseconds: UInt64) -> Index? {
         guard let position = sources.firstIndex(where: { $0.source == source }) else { return nil }
         var updated = sources
         let current = updated[position]
         updated[position] = SourceTable(
-            source: current.source, namespace: current.namespace, layer: SourceLayer(base: base), shadowed: current.shadowed,
+            source: current.source, namespace: current.namespace, layer: layer, shadowed: current.shadowed,
             watermark: current.watermark)
         return Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: updated)
     }

@@ -39,7 +39,7 @@ extension Index {
                 layer.forEachEntry { key, name in
                     // A key an earlier source answers is answered from there.
                     if earlier.contains(where: { $0.contains(key) }) { return }
-                    guard let oldName = Index.first(inLayers: oldLayers[...], key: key) else {
+                    guard let oldName = Index.first(inLayers: oldLayers, from: 0, key: key) else {
                         added += 1
                         return
                     }

@@ -171,6 +171,32 @@ public final class KeyTable: @unchecked Sendable {
         }
     }
 
+    /// A key read once for this table: its hash and, in an integer table, its value.
+    @usableFromInline
+    struct Probe {
+        @usableFromInline let hash: UInt64
+        @usableFromInline let value: Int64
+    }
+
+    /// `key` read for this table; nil when it cannot be in it (not a canonical integer in an
+    /// integer table).
+    @inline(__always) @usableFromInline
+    func probe(of key: UnsafeRawBufferPointer) -> Probe? {
+        switch header.kind {
+        case .text: return Probe(hash: NameHash.hash(key), value: 0)
+        case .integer: return CanonicalInteger.parse(key).map { Probe(hash: NameHash.hash(integer: $0), value: $0) }
+        }
+    }
+
+    /// As ``find(_:)``, with the key already read (``probe(of:)``): an integer key is not parsed again.
+    @inline(__always) @usableFromInline
+    func find(_ key: UnsafeRawBufferPointer, probe: Probe) -> Int? {
+        switch header.kind {
+        case .text: return find(text: key, hash: probe.hash)
+        case .integer: return find(integer: probe.value, hash: probe.hash)
+        }
+    }
+
     @inline(__always)
     private func find(text key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         probe(hash) { offset in

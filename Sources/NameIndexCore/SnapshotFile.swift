@@ -67,8 +67,9 @@ public enum SnapshotFile {
                             strings.count + name.count + namespace.count, watermark.count))
             strings += name + namespace + watermark
         }
-        let sections: [(source: Int, table: KeyTable, role: UInt32)] = index.sources.enumerated().flatMap { i, source in
-            [(i, source.layer.base, UInt32(0))] + (source.layer.overlay.map { [(i, $0, UInt32(1))] } ?? [])
+        // An overlay of two levels is stored as one (they answer the same).
+        let sections: [(source: Int, table: KeyTable, role: UInt32)] = try index.sources.enumerated().flatMap { i, source in
+            [(i, source.layer.base, UInt32(0))] + (try source.layer.mergedOverlay().map { [(i, $0, UInt32(1))] } ?? [])
         }
         let stringsStart = headerSize + directoryEntrySize * sections.count
         let dataStart = align(stringsStart + strings.count)

@@ -1,14 +1,23 @@
 /// One source's rows in a generation: the base table its last full load built and, once
 /// deltas have been applied, an overlay of what changed since, consulted first.
 ///
-/// The overlay is a ``KeyTable`` of its own (so it is hashed, laid out and saved exactly as a
-/// base is) whose entries are upserts and tombstones: an entry with an empty name is a
-/// tombstone, since no loaded row has an empty name. A key the overlay holds is answered by
-/// the overlay alone, a tombstone hiding it in this source; any other key by the base.
+/// The overlay is made of ``KeyTable``s of its own (so they are hashed, laid out and saved
+/// exactly as a base is) whose entries are upserts and tombstones: an entry with an empty name
+/// is a tombstone, since no loaded row has an empty name. A key the overlay holds is answered
+/// by the overlay alone, a tombstone hiding it in this source; any other key by the base.
+///
+/// The overlay has two levels, so that a delta never copies a large one: ``young``, what the
+/// deltas since the levels were last merged changed, consulted first, and ``overlay``, the
+/// older and larger level. A delta rebuilds the young level only; when it grows past a
+/// quarter of the older one (``needsMerge``), the two are merged, off the delta's path. One
+/// filter covers the keys of both.
 public struct SourceLayer: Sendable {
     public let base: KeyTable
+    /// The older level of the overlay.
     public let overlay: KeyTable?
-    /// Which keys the overlay may hold; nil exactly when there is no overlay.
+    /// The younger level, consulted before ``overlay``; nil when there is none.
+    public let young: KeyTable?
+    /// Which keys the overlay's levels may hold; nil exactly when there is no overlay.
     public let filter: OverlayFilter?
     /// Keys this source answers (the base's, less the tombstoned, plus upserts of new keys).
     public let count: Int
@@ -25,6 +34,7 @@ public struct SourceLayer: Sendable {
     public init(base: KeyTable) {
         self.base = base
         self.overlay = nil
+        self.young = nil
         self.filter = nil
         self.count = base.count
     }
@@ -33,7 +43,17 @@ public struct SourceLayer: Sendable {
     public init(base: KeyTable, overlay: KeyTable?, count: Int) {
         self.base = base
         self.overlay = overlay.flatMap { $0.count == 0 ? nil : $0 }
-        self.filter = self.overlay.map { OverlayFilter($0, hashedAs: base) }
+        self.young = nil
+        self.filter = self.overlay.map { OverlayFilter([$0], hashedAs: base) }
+        self.count = count
+    }
+
+    /// A layer of both levels, with the filter of both.
+    init(base: KeyTable, overlay: KeyTable, young: KeyTable?, filter: OverlayFilter, count: Int) {
+        self.base = base
+        self.overlay = overlay
+        self.young = young.flatMap { $0.count == 0 ? nil : $0 }
+        self.filter = filter
         self.count = count
     }
 
@@ -51,10 +71,21 @@ public struct SourceLayer: Sendable {
         self.init(base: base, overlay: overlay, count: count)
     }
 
-    /// Entries of the overlay, upserts and tombstones.
-    public var overlayEntries: Int { overlay?.count ?? 0 }
-    /// Bytes of the overlay, as in memory and in a snapshot.
-    public var overlayBytes: Int { overlay?.memoryBytes ?? 0 }
+    /// Whether deltas have left an overlay.
+    public var hasOverlay: Bool { filter != nil }
+    /// Entries of the overlay's levels, upserts and tombstones.
+    public var overlayEntries: Int { (overlay?.count ?? 0) + (young?.count ?? 0) }
+    /// Bytes of the overlay's levels and filter.
+    public var overlayBytes: Int { (overlay?.memoryBytes ?? 0) + (young?.memoryBytes ?? 0) + (filter?.memoryBytes ?? 0) }
+
+    /// Whether the young level has grown past a quarter of the older one (and 64k entries),
+    /// so that the two should be merged before deltas rebuild it again and again.
+    public var needsMerge: Bool {
+        guard let young, let overlay else { return false }
+        return young.count > max(Self.youngMinimum, overlay.count / 4)
+    }
+
+    static let youngMinimum = 65_536
     /// Bytes of base and overlay.
     public var memoryBytes: Int { base.memoryBytes + overlayBytes }
 
@@ -66,19 +97,69 @@ public struct SourceLayer: Sendable {
 
     @inlinable
     func overlayAnswer(_ key: UnsafeRawBufferPointer, baseHash: UInt64?) -> Answer? {
-        guard let overlay, filter!.mayContain(baseHash), let offset = overlay.find(key) else { return nil }
-        let name = overlay.nameAt(offset)
-        return name.isEmpty ? .deleted : .name(name)
+        View(self).overlayAnswer(key, baseHash: baseHash)
+    }
+
+    /// The entry the overlay's levels hold for `key` (the young one first): a name, or empty
+    /// for a tombstone; nil when neither holds it. The filter is the caller's to read first.
+    @inlinable
+    func levelName(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? { View(self).levelName(key) }
+
+    /// The layer's tables without ownership, for the lookup path: copying a view retains
+    /// nothing, where copying a layer retains and releases each of its tables (atomic
+    /// operations that cost more than a lookup's own work). Valid only while something owns
+    /// the layer: an ``Index`` makes the views of its own layers.
+    @usableFromInline
+    struct View: @unchecked Sendable {  // immutable; its tables are owned by the layer it views
+        @usableFromInline let base: Unmanaged<KeyTable>
+        @usableFromInline let overlay: Unmanaged<KeyTable>?
+        @usableFromInline let young: Unmanaged<KeyTable>?
+        @usableFromInline let filter: Unmanaged<OverlayFilter>?
+
+        @inlinable
+        init(_ layer: SourceLayer) {
+            base = .passUnretained(layer.base)
+            overlay = layer.overlay.map { .passUnretained($0) }
+            young = layer.young.map { .passUnretained($0) }
+            filter = layer.filter.map { .passUnretained($0) }
+        }
+
+        @inlinable
+        func overlayAnswer(_ key: UnsafeRawBufferPointer, baseHash: UInt64?) -> Answer? {
+            guard let filter, filter._withUnsafeGuaranteedRef({ $0.mayContain(baseHash) }), let name = levelName(key) else { return nil }
+            return name.isEmpty ? .deleted : .name(name)
+        }
+
+        @inlinable
+        func levelName(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+            if let young, let name = young._withUnsafeGuaranteedRef({ t in t.find(key).map { t.nameAt($0) } }) { return name }
+            return overlay?._withUnsafeGuaranteedRef { t in t.find(key).map { t.nameAt($0) } }
+        }
+
+        /// What this source says about `key`; the key is read once, for the base and the filter.
+        @inlinable
+        func answer(_ key: UnsafeRawBufferPointer) -> Answer {
+            base._withUnsafeGuaranteedRef { base in
+                let probe = base.probe(of: key)
+                if let answer = overlayAnswer(key, baseHash: probe?.hash) { return answer }
+                guard let probe else { return .absent }
+                return base.find(key, probe: probe).map { .name(base.nameAt($0)) } ?? .absent
+            }
+        }
+    }
+
+    /// What this source answered before its young level: the older level, else the base.
+    func answerBelowYoung(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        if let overlay, let offset = overlay.find(key) {
+            let name = overlay.nameAt(offset)
+            return name.isEmpty ? nil : name
+        }
+        return base.name(forKey: key)
     }
 
     /// What this source says about `key`; the key is hashed once, for the base and the filter.
     @inlinable
-    public func answer(_ key: UnsafeRawBufferPointer) -> Answer {
-        let hash = base.hash(of: key)
-        if let answer = overlayAnswer(key, baseHash: hash) { return answer }
-        guard let hash else { return .absent }
-        return base.find(key, hash: hash).map { .name(base.nameAt($0)) } ?? .absent
-    }
+    public func answer(_ key: UnsafeRawBufferPointer) -> Answer { View(self).answer(key) }
 
     /// The name this source gives `key`, or nil.
     @inlinable
@@ -90,27 +171,28 @@ public struct SourceLayer: Sendable {
     /// Whether this source answers `key`.
     public func contains(_ key: UnsafeRawBufferPointer) -> Bool { name(forKey: key) != nil }
 
-    /// Positions of ``forEachEntry(inBuckets:_:)``: the base's buckets, then the overlay's.
-    public var bucketTotal: Int { base.bucketTotal + (overlay?.bucketTotal ?? 0) }
+    /// Positions of ``forEachEntry(inBuckets:_:)``: the base's buckets, then each level's.
+    public var bucketTotal: Int { base.bucketTotal + (overlay?.bucketTotal ?? 0) + (young?.bucketTotal ?? 0) }
 
     /// Calls `body` with every key this source answers and its name, each once: the base's
-    /// entries the overlay does not hold, then the overlay's upserts. Positions are stable for
-    /// a given layer, so one is a cursor.
+    /// entries no level holds, then the older level's upserts the young one does not hold,
+    /// then the young level's upserts. Positions are stable for a given layer, so one is a cursor.
     public func forEachEntry(
         inBuckets range: Range<Int>, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
-        let split = base.bucketTotal
-        guard let overlay else { return try base.forEachEntry(inBuckets: range, body) }
-        let baseRange = range.clamped(to: 0..<split)
-        if !baseRange.isEmpty {
-            try base.forEachEntry(inBuckets: baseRange) { key, name in
-                if !overlay.contains(key) { try body(key, name) }
-            }
-        }
-        let overlayRange = range.clamped(to: split..<split + overlay.bucketTotal)
-        if !overlayRange.isEmpty {
-            try overlay.forEachEntry(inBuckets: overlayRange.lowerBound - split..<overlayRange.upperBound - split) { key, name in
-                if !name.isEmpty { try body(key, name) }
+        guard hasOverlay else { return try base.forEachEntry(inBuckets: range, body) }
+        var start = 0
+        for (table, level) in [(base, 0), (overlay, 1), (young, 2)] {
+            guard let table else { continue }
+            let part = range.clamped(to: start..<start + table.bucketTotal)
+            defer { start += table.bucketTotal }
+            guard !part.isEmpty else { continue }
+            try table.forEachEntry(inBuckets: part.lowerBound - start..<part.upperBound - start) { key, name in
+                switch level {
+                case 0: if !(filter?.mayContain(base.hash(of: key)) ?? false) || levelName(key) == nil { try body(key, name) }
+                case 1: if !name.isEmpty && young?.contains(key) != true { try body(key, name) }
+                default: if !name.isEmpty { try body(key, name) }
+                }
             }
         }
     }
@@ -122,24 +204,43 @@ public struct SourceLayer: Sendable {
 
     /// Whether two layers are the very same tables.
     public func isSame(as other: SourceLayer) -> Bool {
-        base === other.base && overlay === other.overlay
+        base === other.base && overlay === other.overlay && young === other.young
     }
 
     /// Base and overlay merged into one new base (compaction): what this layer answers, with
-    /// no overlay. Streams both into one builder (whose arena commits memory as it grows,
+    /// no overlay. Streams them into one builder (whose arena commits memory as it grows,
     /// never copying); the old tables are only read.
     ///
     /// - Throws: ``KeyTableError`` when memory cannot be had.
     public func compacted() throws -> KeyTable {
-        guard let overlay else { return base }
+        guard hasOverlay else { return base }
         let builder = KeyTableBuilder()
-        try base.forEachEntry { key, name in
-            if !overlay.contains(key) { try builder.insert(key: key, name: name) }
+        try forEachEntry { key, name in try builder.insert(key: key, name: name) }
+        return try builder.finish()
+    }
+
+    /// The overlay's two levels as one (what a merge swaps in, and what a snapshot stores): the
+    /// young level's entries that differ from the base, then the older level's other entries.
+    ///
+    /// - Throws: ``KeyTableError`` when memory cannot be had.
+    public func mergedOverlay() throws -> KeyTable? {
+        guard let young else { return overlay }
+        let builder = KeyTableBuilder()
+        try young.forEachEntry { key, name in
+            let baseName = base.name(forKey: key)
+            if name.isEmpty ? baseName != nil : baseName.map({ !$0.elementsEqual(name) }) ?? true {
+                try builder.insert(key: key, name: name)
+            }
         }
-        try overlay.forEachEntry { key, name in
-            if !name.isEmpty { try builder.insert(key: key, name: name) }
+        try overlay?.forEachEntry { key, name in
+            if !young.contains(key) { try builder.insert(key: key, name: name) }
         }
         return try builder.finish()
+    }
+
+    /// This layer with its overlay's levels merged into one: the same answers.
+    public func merged() throws -> SourceLayer {
+        young == nil ? self : SourceLayer(base: base, overlay: try mergedOverlay(), count: count)
     }
 }
 
@@ -157,26 +258,41 @@ public final class OverlayFilter: @unchecked Sendable {  // immutable once built
     /// a lookup without a base hash must then ask the overlay itself.
     @usableFromInline let holdsUnhashable: Bool
 
-    /// A filter of every key of `overlay` (keys as text, as lookups give them), each hashed as `base` hashes keys.
-    init(_ overlay: KeyTable, hashedAs base: KeyTable) {
+    /// A filter of every key of `tables` (keys as text, as lookups give them), each hashed as
+    /// `base` hashes keys, with room for `room` keys more.
+    init(_ tables: [KeyTable], hashedAs base: KeyTable, room: Int = 0) {
         var bits = 512
-        while bits < overlay.count * 16 { bits <<= 1 }
+        while bits < (tables.map(\.count).reduce(0, +) + room) * 16 { bits <<= 1 }
         wordCount = bits / 64
         words = .allocate(capacity: wordCount)
         words.initialize(repeating: 0, count: wordCount)
         mask = UInt64(wordCount - 1)
         var unhashable = false
-        let words = self.words
-        let mask = self.mask
-        overlay.forEachEntry { key, _ in
-            guard let hash = base.hash(of: key) else {
-                unhashable = true
-                return
-            }
-            let (word, bits) = OverlayFilter.position(hash, mask: mask)
-            words[word] |= bits
-        }
+        let (words, mask) = (self.words, self.mask)
+        for table in tables { table.forEachEntry { key, _ in unhashable = !Self.add(key, base, words, mask) || unhashable } }
         holdsUnhashable = unhashable
+    }
+
+    /// A copy of `other` with the keys of `table` added; nil when `other` has no room for
+    /// `total` keys at 16 bits each (a new one is built from the levels then).
+    init?(copying other: OverlayFilter, adding table: KeyTable, hashedAs base: KeyTable, total: Int) {
+        guard total * 16 <= other.wordCount * 64 else { return nil }
+        wordCount = other.wordCount
+        mask = other.mask
+        words = .allocate(capacity: wordCount)
+        words.update(from: other.words, count: wordCount)
+        var unhashable = other.holdsUnhashable
+        let (words, mask) = (self.words, self.mask)
+        table.forEachEntry { key, _ in unhashable = !Self.add(key, base, words, mask) || unhashable }
+        holdsUnhashable = unhashable
+    }
+
+    /// Sets the bits of `key`; false when `base` cannot hash it.
+    private static func add(_ key: UnsafeRawBufferPointer, _ base: KeyTable, _ words: UnsafeMutablePointer<UInt64>, _ mask: UInt64) -> Bool {
+        guard let hash = base.hash(of: key) else { return false }
+        let (word, bits) = OverlayFilter.position(hash, mask: mask)
+        words[word] |= bits
+        return true
     }
 
     deinit { words.deallocate() }

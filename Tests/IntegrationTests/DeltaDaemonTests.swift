@@ -93,6 +93,18 @@ struct ServedView {
         return (DeltaTable.parse(lines.count > 1 ? String(lines[1]) : ""), counts[0], counts[1], counts[2])
     }
 
+    /// The status once every source in `sources` (positions) has a reconciliation newer than
+    /// `after`: it is made after the full reload's swap and reply, so it is waited for.
+    func reconciled(_ sources: [Int], after: UInt64) async throws -> IndexInterface.StatusReply {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let status = try await daemon.client.status()
+            if sources.allSatisfy({ (status.sources[$0].delta?.reconciliation?.atUSec ?? 0) > after }) { return status }
+            guard ContinuousClock.now < deadline else { throw DeltaTestError(message: "no reconciliation within 60 s:\n\(daemon.log)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// What `namectl get` prints for `keys`.
     func get(_ namespace: String, _ keys: [String]) throws -> [String: String] {
         DeltaTable.parse(try daemon.namectl(["get", namespace] + keys).stdout)
@@ -234,9 +246,10 @@ struct ServedView {
         let view = ServedView(daemon: daemon)
         // The rename came through; the hard deletes did not.
         #expect(try view.get("user", ["3", "4", "5"]) == ["3": "n3", "4": "n4", "5": "renamed"])
+        let before = try await daemon.client.status().sources[0].lastSuccessUSec ?? 0
         #expect(try daemon.namectl(["reload", "--full", "--wait"]).status == 0)
         try view.expectServes("user", try table.live(), keys: ["3", "4"], "after the full reload")
-        let status = try await daemon.client.status()
+        let status = try await view.reconciled([0], after: before)
         let reconciliation = try #require(status.sources[0].delta?.reconciliation)
         #expect(reconciliation.extra == 2 && reconciliation.missing == 0 && reconciliation.changed == 0)
         #expect(Set(reconciliation.examples) == ["-3", "-4"])

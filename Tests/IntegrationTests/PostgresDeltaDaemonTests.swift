@@ -87,8 +87,9 @@ import Testing
         let view = ServedView(daemon: daemon)
         #expect(try view.get("lagged", ["100", "101"]) == ["100": "late", "101": "prompt"], "delta_lag = 10 re-reads from 7 - 10")
         #expect(try view.get("prompt", ["100", "101"]) == ["101": "prompt"], "without a lag the late row is missed")
+        let before = status.sources[0].lastSuccessUSec ?? 0
         #expect(try daemon.namectl(["reload", "--full", "--wait"]).status == 0)
-        status = try await daemon.client.status()
+        status = try await view.reconciled([0, 1], after: before)
         let lagged = try #require(status.sources[0].delta?.reconciliation)
         let prompt = try #require(status.sources[1].delta?.reconciliation)
         #expect([lagged.missing, lagged.extra, lagged.changed] == [Int](repeating: 0, count: 3))

@@ -84,32 +84,62 @@ struct DeltaBenchmark: AsyncParsableCommand {
         let layer = overlaid.sourceTable("users")!.layer
         print("overlay          \(layer.overlayEntries.formatted()) entries, \(Figures.mib(layer.overlayBytes))")
         let onto = try applyDeltas(onto: overlaid, rows: rows, store: store)
-        print(String(format: "apply + serve    %.1f ms for %d rows onto that overlay (the old overlay is copied into the new one)",
-                     onto.milliseconds, delta))
+        print(String(format: "apply + serve    %.1f ms for %d rows onto that overlay (into a young level; the old one is shared); peak RSS growth %@",
+                     onto.milliseconds, delta, Figures.mib(onto.growth)))
+        // Five deltas more: a young level of about 50k entries beside the old one.
+        var withYoung = overlaid
+        for run in 0..<5 {
+            let (table, _) = try Self.deltaTable(delta, over: rows, seed: UInt64(500 + run))
+            withYoung = try withYoung.applying(
+                delta: table, toSource: "users", watermark: "y\(run)", generation: withYoung.generation + 1, createdAtMicroseconds: 0)!.index
+        }
+        let twoLevels = withYoung.sourceTable("users")!.layer
+        print("young level      \((twoLevels.young?.count ?? 0).formatted()) entries beside the overlay's \((twoLevels.overlay?.count ?? 0).formatted())")
         var times: [Double] = []
         var growth: [Int] = []
 
         // 3. Lookups, with and without the overlay.
         var random = SplitMix64(state: 7)
         let hits = QueryKeys((0..<lookups).map { _ in rows.key(random.below(rows.count)) })
-        for (label, index) in [("no overlay", plain), ("overlay", overlaid)] {
-            var single: [Double] = []
-            var batched: [Double] = []
-            for _ in 0..<repeats {
+        // Interleaved, so that a drift of the machine (its caches, its clock) falls on all three alike.
+        let (one, _) = try Self.deltaTable(1, over: rows, seed: 99)
+        let tiny = try plain.applying(delta: one, toSource: "users", watermark: "t", generation: 2, createdAtMicroseconds: 0)!.index
+        let contenders = [("no overlay", plain), ("overlay", overlaid), ("two levels", withYoung), ("1-key overlay", tiny)]
+        var single = [[Double]](repeating: [], count: contenders.count)
+        var batched = [[Double]](repeating: [], count: contenders.count)
+        for _ in 0..<repeats {
+            for (c, (_, index)) in contenders.enumerated() {
                 let clock = ContinuousClock()
                 var start = clock.now
                 let found = hits.lookUp(in: index, namespace: "user", rotation: 0)
-                single.append(Figures.seconds(clock.now - start) / Double(hits.count) * 1e9)
+                single[c].append(Figures.seconds(clock.now - start) / Double(hits.count) * 1e9)
                 start = clock.now
                 let foundBatched = hits.lookUpInBatches(of: 100, in: index, namespace: "user")
-                batched.append(Figures.seconds(clock.now - start) / Double(hits.count) * 1e9)
+                batched[c].append(Figures.seconds(clock.now - start) / Double(hits.count) * 1e9)
                 precondition(found == foundBatched && found > 0)
             }
-            print(String(format: "lookup %-11@ %.0f ns/key one at a time, %.0f ns/key in batches of 100",
-                         label, Figures.median(single), Figures.median(batched)))
+        }
+        for (c, (label, _)) in contenders.enumerated() {
+            let plus = c == 0 ? "" : String(
+                format: " (%+.0f%%, %+.0f%%)", (Figures.median(single[c]) / Figures.median(single[0]) - 1) * 100,
+                (Figures.median(batched[c]) / Figures.median(batched[0]) - 1) * 100)
+            print(String(format: "lookup %-11@ %.0f ns/key one at a time, %.0f ns/key in batches of 100%@",
+                         label, Figures.median(single[c]), Figures.median(batched[c]), plus))
         }
 
-        // 4. Compaction of that overlay into a new base.
+        // 4. Merging the two levels (off the delta's path, as the daemon does when the young one
+        //    passes a quarter of the old).
+        times = []
+        for _ in 0..<repeats {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let merged = try twoLevels.merged()
+            times.append(Figures.seconds(clock.now - start))
+            precondition(merged.young == nil && merged.count == twoLevels.count)
+        }
+        print(String(format: "merge levels     %.1f ms", Figures.median(times) * 1000))
+
+        // 5. Compaction of that overlay into a new base.
         times = []
         growth = []
         for _ in 0..<max(1, repeats / 2) {

@@ -12,12 +12,13 @@ extension ReloadService {
             let name = plan.source.name
             guard let before = previous.sourceTable(name)?.layer, let after = index.sourceTable(name)?.layer.base else { continue }
             guard let result = try? await blockingPool.runIfActive({ Reconciliation(layer: before, loaded: after) }) else { return }
-            await coordinator.reconciled(name, result, at: clock.now())
             let summary = IndexInterface.Reconciliation(atUSec: 0, missing: result.missing, extra: result.extra, changed: result.changed, examples: []).summary
             let examples = result.examples.isEmpty ? "" : " (e.g. \(result.examples.joined(separator: " ")))"
             let text = "Full reload of '\(name)': \(summary)\(examples)."
             let metadata: Logger.Metadata = ["source": "\(name)", "generation": "\(index.generation)"]
             if result.missing + result.extra + result.changed > 0 { logger.notice("\(text)", metadata: metadata) } else { logger.info("\(text)", metadata: metadata) }
+            // After the journal line, so that whoever sees it in Status finds it there too.
+            await coordinator.reconciled(name, result, at: clock.now())
         }
     }
 
@@ -97,7 +98,9 @@ extension ReloadService {
                 if effect.changedKeys == 0 && watermark == old { continue }
                 next = candidate
                 let layer = candidate.sourceTable(name)!.layer
-                if Double(layer.overlayEntries) > plan.delta!.compactAbove * Double(max(layer.base.count, 1)) { compact.append(name) }
+                if layer.needsMerge || Double(layer.overlayEntries) > plan.delta!.compactAbove * Double(max(layer.base.count, 1)) {
+                    compact.append(name)
+                }
                 logger.info(
                     "Delta of source '\(name)': \(HumanFormat.count(effect.upserts, "upsert")), \(HumanFormat.count(effect.tombstones, "tombstone")), \(HumanFormat.count(effect.changedKeys, "key")) changed, \(HumanFormat.count(collector.skipped.total, "row")) skipped in \(HumanFormat.duration(microseconds: duration.microseconds)); watermark \(watermark ?? "none").",
                     metadata: ["source": "\(name)", "generation": "\(generation)"])
@@ -132,35 +135,49 @@ extension ReloadService {
         if await coordinator.snapshotAfterDelta(at: clock.now(), interval: snapshotInterval) { await writeSnapshotInBackground() }
     }
 
-    /// Compacts each source's overlay into a new base, on the blocking pool while lookups go on,
-    /// and swaps it in: the same answers, from one table again.
+    /// Compacts each source's overlay into a new base when it has passed `compact_above`, else
+    /// merges its two levels when the young one has grown large; on the blocking pool while
+    /// lookups go on, then swaps in the result: the same answers, from fewer tables.
     func compact(sources: Set<String>) async {
-        var compacted = false
+        var changed = false
         for plan in loader.plans where sources.contains(plan.source.name) {
             let name = plan.source.name
-            guard let current = store.current, let layer = current.sourceTable(name)?.layer, layer.overlay != nil else { continue }
+            guard let current = store.current, let layer = current.sourceTable(name)?.layer, layer.hasOverlay else { continue }
+            let compacting = Double(layer.overlayEntries) > (plan.delta?.compactAbove ?? 0) * Double(max(layer.base.count, 1))
+            guard compacting || layer.needsMerge else { continue }
             let clock = ContinuousClock()
             let started = clock.now
-            let base: KeyTable
+            let replacement: SourceLayer
             do {
-                base = try await blockingPool.runIfActive { try layer.compacted() }
+                replacement = try await blockingPool.runIfActive { compacting ? SourceLayer(base: try layer.compacted()) : try layer.merged() }
             } catch {
-                logger.error("Compaction of source '\(name)' failed: \(error); its overlay keeps serving.", metadata: ["source": "\(name)"])
+                logger.error(
+                    "\(compacting ? "Compaction" : "Merging the overlay") of source '\(name)' failed: \(error); its overlay keeps serving.",
+                    metadata: ["source": "\(name)"])
                 continue
             }
             guard !Task.isCancelled, store.current?.generation == current.generation,
-                let next = current.replacingBase(
-                    of: name, with: base, generation: current.generation + 1, createdAtMicroseconds: self.clock.now())
+                let next = current.replacingLayer(
+                    of: name, with: replacement, generation: current.generation + 1, createdAtMicroseconds: self.clock.now())
             else { continue }
             store.swap(next)
-            compacted = true
+            changed = true
             let duration = clock.now - started
-            await coordinator.compacted(name, rows: base.count, duration: duration, at: self.clock.now())
-            logger.info(
-                "Compacted source '\(name)': \(HumanFormat.count(layer.overlayEntries, "overlay row")) into a base of \(HumanFormat.count(base.count, "row")) in \(HumanFormat.duration(microseconds: duration.microseconds)) (generation \(next.generation)).",
-                metadata: ["source": "\(name)", "generation": "\(next.generation)"])
+            let took = HumanFormat.duration(microseconds: duration.microseconds)
+            let metadata: Logger.Metadata = ["source": "\(name)", "generation": "\(next.generation)"]
+            if compacting {
+                logger.info(
+                    "Compacted source '\(name)': \(HumanFormat.count(layer.overlayEntries, "overlay row")) into a base of \(HumanFormat.count(replacement.base.count, "row")) in \(took) (generation \(next.generation)).",
+                    metadata: metadata)
+                // After the journal line, as for reconciliation.
+                await coordinator.compacted(name, rows: replacement.base.count, duration: duration, at: self.clock.now())
+            } else {
+                logger.info(
+                    "Merged the overlay levels of source '\(name)' into \(HumanFormat.count(replacement.overlayEntries, "row")) in \(took) (generation \(next.generation)).",
+                    metadata: metadata)
+            }
         }
-        if compacted, await coordinator.snapshotAfterDelta(at: clock.now(), interval: snapshotInterval) {
+        if changed, await coordinator.snapshotAfterDelta(at: clock.now(), interval: snapshotInterval) {
             await writeSnapshotInBackground()
         }
     }
