@@ -105,7 +105,7 @@ extension Index {
         if let older = old.overlay, let filter = old.filter {
             let total = older.count + level.count
             let union = OverlayFilter(copying: filter, adding: delta, hashedAs: old.base, total: total)
-                ?? OverlayFilter([older, level], hashedAs: old.base, room: total)
+                ?? OverlayFilter([older, level], hashedAs: old.base, room: max(SourceLayer.youngMinimum, older.count / 4))
             layer = SourceLayer(base: old.base, overlay: older, young: level, filter: union, count: count)
         } else {
             layer = SourceLayer(base: old.base, overlay: level, count: count)

@@ -252,7 +252,8 @@ public struct SourceLayer: Sendable {
 /// of a large base is many megabytes and would cost a cache miss per lookup.
 public final class OverlayFilter: @unchecked Sendable {  // immutable once built
     @usableFromInline let words: UnsafeMutablePointer<UInt64>
-    @usableFromInline let mask: UInt64
+    /// The number of words, as the multiplier that maps a hash to one (``position(_:range:)``).
+    @usableFromInline let range: UInt64
     private let wordCount: Int
     /// Whether the overlay holds a key the base cannot (a text key beside an integer base):
     /// a lookup without a base hash must then ask the overlay itself.
@@ -261,15 +262,15 @@ public final class OverlayFilter: @unchecked Sendable {  // immutable once built
     /// A filter of every key of `tables` (keys as text, as lookups give them), each hashed as
     /// `base` hashes keys, with room for `room` keys more.
     init(_ tables: [KeyTable], hashedAs base: KeyTable, room: Int = 0) {
-        var bits = 512
-        while bits < (tables.map(\.count).reduce(0, +) + room) * 16 { bits <<= 1 }
-        wordCount = bits / 64
+        // 16 bits per key, any number of words: a power of two could double it (and a filter
+        // the size of the L2 cache is what a lookup through an overlay pays for).
+        wordCount = max(8, ((tables.map(\.count).reduce(0, +) + room) * 16 + 63) / 64)
         words = .allocate(capacity: wordCount)
         words.initialize(repeating: 0, count: wordCount)
-        mask = UInt64(wordCount - 1)
+        range = UInt64(wordCount)
         var unhashable = false
-        let (words, mask) = (self.words, self.mask)
-        for table in tables { table.forEachEntry { key, _ in unhashable = !Self.add(key, base, words, mask) || unhashable } }
+        let (words, range) = (self.words, self.range)
+        for table in tables { table.forEachEntry { key, _ in unhashable = !Self.add(key, base, words, range) || unhashable } }
         holdsUnhashable = unhashable
     }
 
@@ -278,32 +279,33 @@ public final class OverlayFilter: @unchecked Sendable {  // immutable once built
     init?(copying other: OverlayFilter, adding table: KeyTable, hashedAs base: KeyTable, total: Int) {
         guard total * 16 <= other.wordCount * 64 else { return nil }
         wordCount = other.wordCount
-        mask = other.mask
+        range = other.range
         words = .allocate(capacity: wordCount)
         words.update(from: other.words, count: wordCount)
         var unhashable = other.holdsUnhashable
-        let (words, mask) = (self.words, self.mask)
-        table.forEachEntry { key, _ in unhashable = !Self.add(key, base, words, mask) || unhashable }
+        let (words, range) = (self.words, self.range)
+        table.forEachEntry { key, _ in unhashable = !Self.add(key, base, words, range) || unhashable }
         holdsUnhashable = unhashable
     }
 
     /// Sets the bits of `key`; false when `base` cannot hash it.
-    private static func add(_ key: UnsafeRawBufferPointer, _ base: KeyTable, _ words: UnsafeMutablePointer<UInt64>, _ mask: UInt64) -> Bool {
+    private static func add(_ key: UnsafeRawBufferPointer, _ base: KeyTable, _ words: UnsafeMutablePointer<UInt64>, _ range: UInt64) -> Bool {
         guard let hash = base.hash(of: key) else { return false }
-        let (word, bits) = OverlayFilter.position(hash, mask: mask)
+        let (word, bits) = OverlayFilter.position(hash, range: range)
         words[word] |= bits
         return true
     }
 
     deinit { words.deallocate() }
 
-    /// The word a hash picks (its low bits) and the two bits in it (from its high bits).
+    /// The word a hash picks (from its low 32 bits) and the two bits in it (from its top 12).
     @inlinable
-    func position(_ hash: UInt64) -> (Int, UInt64) { OverlayFilter.position(hash, mask: mask) }
+    func position(_ hash: UInt64) -> (Int, UInt64) { OverlayFilter.position(hash, range: range) }
 
     @inlinable
-    static func position(_ hash: UInt64, mask: UInt64) -> (Int, UInt64) {
-        (Int(hash & mask), (1 << (hash >> 58)) | (1 << ((hash >> 52) & 63)))
+    static func position(_ hash: UInt64, range: UInt64) -> (Int, UInt64) {
+        // The word from the low 32 bits (multiply-shift onto 0..<range), the bits from the top 12.
+        (Int(((hash & 0xFFFF_FFFF) &* range) >> 32), (1 << (hash >> 58)) | (1 << ((hash >> 52) & 63)))
     }
 
     /// False when the key whose base hash is `hash` (nil: the base cannot hold it) is certainly
