@@ -44,7 +44,8 @@ public struct SourceLayer: Sendable {
         self.base = base
         self.overlay = overlay.flatMap { $0.count == 0 ? nil : $0 }
         self.young = nil
-        self.filter = self.overlay.map { OverlayFilter([$0], hashedAs: base) }
+        // Room for the young level deltas add beside it, up to the merge (``needsMerge``).
+        self.filter = self.overlay.map { OverlayFilter([$0], hashedAs: base, room: max(Self.youngMinimum, $0.count / 4)) }
         self.count = count
     }
 

@@ -226,8 +226,12 @@ struct ServedView {
         let (daemon, table) = try Self.daemon(Self.sqliteSource(kind: "sqlite", extra: "delta_lag = 5"))
         try table.sql("INSERT INTO users(id, name) VALUES (1, 'one'), (2, 'two');")
         try await daemon.start()
-        // The lag re-reads both rows; they are in place, so nothing changes.
-        #expect(try daemon.namectl(["reload", "--delta", "--wait"]).status == 0)
+        // The lag re-reads both rows; they are in place, so nothing changes. --wait shows the
+        // delta's progress as a reload's (a line per source state, not a terminal here), then the outcome.
+        let waited = try daemon.namectl(["reload", "--delta", "--wait"])
+        #expect(waited.status == 0)
+        #expect(waited.stdout.contains("users") && waited.stdout.contains("done") && waited.stdout.contains("2 rows"), "\(waited.stdout)")
+        #expect(waited.stdout.contains("Generation 1 serving 2 names"), "\(waited.stdout)")
         let status = try await daemon.client.status()
         #expect(status.generation == 1)
         #expect(status.sources[0].delta?.lastUpserts == 2)
