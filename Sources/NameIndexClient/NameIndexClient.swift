@@ -31,6 +31,12 @@ public struct NameIndexClient: Sendable {
         try await call(.reload, IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources, mode: mode))
     }
 
+    /// The daemon's metrics in the Prometheus text format.
+    public func metrics() async throws -> String {
+        let reply: IndexInterface.MetricsReply = try await call(.metrics, NoParameters())
+        return reply.text
+    }
+
     public func cancelReload() async throws -> IndexInterface.CancelReloadReply {
         try await call(.cancelReload, NoParameters())
     }

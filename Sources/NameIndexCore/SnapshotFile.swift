@@ -223,8 +223,9 @@ public enum SnapshotFile {
         var tables: [Index.SourceTable] = []
         for source in sources {
             let layer = SourceLayer(base: source.base, overlay: source.overlay)
-            // A damaged count must not make a namespace's entries negative.
-            guard source.shadowed <= layer.count, !tables.contains(where: { $0.source == source.source }) else {
+            // A damaged count must not make a namespace's entries negative (nor overflow them: a
+            // count past Int.max reads as negative).
+            guard source.shadowed >= 0, source.shadowed <= layer.count, !tables.contains(where: { $0.source == source.source }) else {
                 throw SnapshotError(.malformed, path: path, "the directory of source '\(source.source)' is inconsistent")
             }
             tables.append(

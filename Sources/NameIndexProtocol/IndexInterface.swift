@@ -11,6 +11,7 @@ public enum IndexInterface {
         case status = "Status"
         case reload = "Reload"
         case cancelReload = "CancelReload"
+        case metrics = "Metrics"
 
         /// The fully qualified method name used on the wire.
         public var qualifiedName: String { "\(IndexInterface.name).\(rawValue)" }
@@ -227,6 +228,11 @@ public enum IndexInterface {
         # ReloadCancelled. cancelled is false when no reload was running.
         method CancelReload() -> (cancelled: bool, generation: int)
 
+        # The daemon's metrics, as text in the Prometheus exposition format
+        # (0.0.4): what namectl metrics prints. Its names and labels are in
+        # nameindexd(8), Metrics.
+        method Metrics() -> (text: string)
+
         # No configured source has this name.
         error NoSuchSource (source: string)
 
@@ -352,6 +358,11 @@ public enum IndexInterface {
             self.sources = sources
             self.mode = mode
         }
+    }
+
+    public struct MetricsReply: Codable, Sendable, Equatable {
+        public var text: String
+        public init(text: String) { self.text = text }
     }
 
     public struct CancelReloadReply: Codable, Sendable, Equatable {

@@ -110,7 +110,9 @@ import Testing
         let firstJournal = try box.journal("-u", "nameindexd.service", "-o", "cat").stdout
         #expect(first.status == 0, "\(first.stderr)\n\(firstJournal)")
         #expect(first.stdout == "1\tZoë Martin\n")
-        #expect(try box.property("ActiveState", of: "nameindexd.service") == "active")
+        // The index serves as soon as it is loaded; systemd marks the service active when it
+        // has read READY=1, which may come a moment later: wait for that state.
+        #expect(try box.wait(seconds: 60) { try box.property("ActiveState", of: "nameindexd.service") == "active" })
         #expect(try box.property("SubState", of: "nameindexd.service") == "running")
         // The lookup socket systemd passed speaks the Redis protocol.
         let redis = try box.run(["/usr/bin/redis-cli", "-s", "/run/nameindexd/lookup", "HGET", "user", "1"])

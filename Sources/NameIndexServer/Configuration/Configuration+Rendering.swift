@@ -25,6 +25,8 @@ extension Configuration {
         lines.append(optional("reload_interval", daemon.reloadInterval.map(TOMLText.timeSpan)))
         lines.append("reload_jitter = \(TOMLText.timeSpan(daemon.reloadJitter))")
         lines.append("snapshot_interval = \(TOMLText.timeSpan(daemon.snapshotInterval))")
+        lines.append(optional("metrics_textfile", daemon.metricsTextfile.map(TOMLText.string)))
+        lines.append("metrics_interval = \(TOMLText.timeSpan(daemon.metricsInterval))")
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")

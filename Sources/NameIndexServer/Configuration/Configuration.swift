@@ -43,6 +43,10 @@ public struct Configuration: Sendable, Equatable {
         /// so that deltas every second do not rewrite the whole index every second; zero: after
         /// every delta. A full reload always rewrites it.
         public var snapshotInterval: Duration = ConfigurationDefaults.snapshotInterval
+        /// Where the metrics are written for node_exporter's textfile collector
+        /// (`metrics_textfile`), rewritten atomically every `metrics_interval`; nil: nowhere.
+        public var metricsTextfile: String?
+        public var metricsInterval: Duration = ConfigurationDefaults.metricsInterval
     }
 
     /// Checks a source's fresh rows must pass before they replace its previous ones.

@@ -40,4 +40,6 @@ public struct ConfigurationDefaults: Sendable, Equatable {
     public static let compactAbove = 0.05
     /// `snapshot_interval`.
     public static let snapshotInterval: Duration = .seconds(60)
+    /// `metrics_interval`.
+    public static let metricsInterval: Duration = .seconds(15)
 }

@@ -61,6 +61,7 @@ public struct ConfigurationLoader: Sendable {
         .init("control_max_connections", .integer), .init("request_timeout", .timeSpan),
         .init("lookup_idle_timeout", .timeSpan), .init("lookup_threads", .integer), .init("control_group", .string),
         .init("reload_interval", .timeSpan), .init("reload_jitter", .timeSpan), .init("snapshot_interval", .timeSpan),
+        .init("metrics_textfile", .absolutePath), .init("metrics_interval", .timeSpan),
     ]
 
     /// Reads the keys one `[daemon]` table sets over what `daemon` holds.
@@ -80,6 +81,13 @@ public struct ConfigurationLoader: Sendable {
         if let value = try keys.timeSpan("lookup_idle_timeout", allowZero: true) { daemon.lookupIdleTimeout = value }
         if let n = try keys.wholeNumber("lookup_threads", in: 1...256) { daemon.lookupThreads = n }
         if let value = try keys.timeSpan("snapshot_interval", allowZero: true) { daemon.snapshotInterval = value }
+        if let value = try keys.absolutePath("metrics_textfile") {
+            guard value.hasSuffix(".prom") else {
+                throw keys.error(.invalidValue, "metrics_textfile", "expected a file name ending in .prom (node_exporter reads only those), got '\(value)'")
+            }
+            daemon.metricsTextfile = value
+        }
+        if let value = try keys.timeSpan("metrics_interval") { daemon.metricsInterval = value }
     }
 
     private func apply(file: String, to configuration: inout Configuration, mustExist: Bool) throws {

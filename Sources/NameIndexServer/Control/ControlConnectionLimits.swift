@@ -13,8 +13,11 @@ final class ControlConnectionLimits: Sendable {
     let maximumPerUID: Int
     private let privileged: Set<UInt32>
     private let state = Mutex<(total: Int, perUID: [UInt32: Int])>((0, [:]))
+    /// Connections open now, and refused (shared with the metrics).
+    let meter: ConnectionMeter
 
-    init(maximum: Int, privileged: Set<UInt32>) {
+    init(maximum: Int, privileged: Set<UInt32>, meter: ConnectionMeter = ConnectionMeter()) {
+        self.meter = meter
         self.maximum = maximum
         self.maximumPerUID = max(1, maximum / 4)
         self.privileged = privileged
@@ -26,11 +29,16 @@ final class ControlConnectionLimits: Sendable {
         let key = uid ?? UInt32.max
         return state.withLock { state in
             if uid.map({ !privileged.contains($0) }) ?? true {
-                if state.total >= maximum { return .limitExceeded(limit: "control_connections", maximum: maximum) }
+                if state.total >= maximum {
+                    meter.refused.add(1, ordering: .relaxed)
+                    return .limitExceeded(limit: "control_connections", maximum: maximum)
+                }
                 if state.perUID[key, default: 0] >= maximumPerUID {
+                    meter.refused.add(1, ordering: .relaxed)
                     return .limitExceeded(limit: "control_connections_per_uid", maximum: maximumPerUID)
                 }
             }
+            meter.open.add(1, ordering: .relaxed)
             state.total += 1
             state.perUID[key, default: 0] += 1
             return nil
@@ -39,6 +47,7 @@ final class ControlConnectionLimits: Sendable {
 
     func close(uid: UInt32?) {
         let key = uid ?? UInt32.max
+        meter.open.subtract(1, ordering: .relaxed)
         state.withLock { state in
             state.total -= 1
             let left = state.perUID[key, default: 1] - 1

@@ -20,6 +20,8 @@ struct ControlRequestHandler: Sendable {
     var access = ControlAccess()
     /// The lookup socket's counts, shown per namespace in Status.
     var counters = LookupCounters()
+    /// What the metrics count as it happens.
+    var events = MetricEvents()
 
     init(store: Store, coordinator: ReloadCoordinator, access: ControlAccess = ControlAccess(), counters: LookupCounters = LookupCounters()) {
         self.store = store
@@ -188,6 +190,9 @@ struct ControlRequestHandler: Sendable {
                     case .success(let reply): return try encode(reply, allocator)
                     case .failure(let failure): return encodeError(failure.reply, allocator)
                     }
+                case .metrics:
+                    let text = await MetricsReport.render(store: store, coordinator: coordinator, counters: counters, events: events)
+                    return try encode(IndexInterface.MetricsReply(text: text), allocator)
                 case .cancelReload:
                     let cancelled = await coordinator.requestCancel()
                     return try encode(

@@ -16,6 +16,8 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     let descriptors = DescriptorBudget.raiseSoftLimit()
     let store = Store()
     let counters = LookupCounters()
+    let events = MetricEvents()
+    events.declare(sources: settings.configuration.sources.map(\.name))
     let board = FetchProgressBoard()
     let coordinator = ReloadCoordinator(
         sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board,
@@ -29,6 +31,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
                 remoteLimiter: ConcurrencyLimiter(limit: settings.configuration.daemon.maxParallelCommands)),
             logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
+    reload.events = events
     reload.snapshotPath = settings.snapshotPath
     do {
         reload.stateLock = try StateDirectoryLock(directory: settings.stateDirectory, snapshotPath: settings.snapshotPath)
@@ -41,14 +44,16 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     reload.fingerprint = settings.configuration.sourceFingerprint
     reload.refreshOnStart = settings.configuration.daemon.refreshOnStart
     reload.snapshotInterval = settings.configuration.daemon.snapshotInterval
+    var handler = ControlRequestHandler(store: store, coordinator: coordinator, access: access, counters: counters)
+    handler.events = events
     var control = ControlServer(
         socket: ListeningSocket(
             name: "control", path: settings.controlSocketPath,
             adoptedDescriptor: settings.listenDescriptors.descriptor(named: "control")),
-        handler: ControlRequestHandler(store: store, coordinator: coordinator, access: access, counters: counters),
+        handler: handler,
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     control.limits = ControlConnectionLimits(
-        maximum: settings.configuration.daemon.controlMaxConnections, privileged: [0, getuid()])
+        maximum: settings.configuration.daemon.controlMaxConnections, privileged: [0, getuid()], meter: events.controlConnections)
     control.requestTimeout = settings.configuration.daemon.requestTimeout
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
     if settings.servesLookupSocket {
@@ -68,6 +73,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
             store: store, counters: counters,
             eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: settings.configuration.daemon.lookupThreads),
             logger: logger, maximumConnections: allowed)
+        lookup.meter = events.lookupConnections
         lookup.limits.requestTimeout = TimeAmount(settings.configuration.daemon.requestTimeout)
         let idle = settings.configuration.daemon.lookupIdleTimeout
         lookup.limits.idleTimeout = idle > .zero ? TimeAmount(idle) : nil
@@ -76,6 +82,14 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         logger.notice("systemd passed no lookup socket (FileDescriptorName=lookup); the Redis-protocol lookups are off. Enable nameindexd-lookup.socket for them.")
     }
     services.append(.init(service: reload))
+    if let path = settings.configuration.daemon.metricsTextfile {
+        services.append(
+            .init(
+                service: MetricsTextfileService(
+                    path: path, interval: settings.configuration.daemon.metricsInterval,
+                    render: { await MetricsReport.render(store: store, coordinator: coordinator, counters: counters, events: events) },
+                    logger: logger)))
+    }
     if let interval = Notifier.watchdogInterval() {
         var watchdog = WatchdogService(
             interval: interval, socketPath: settings.controlSocketPath, notifier: settings.notifier, logger: logger)

@@ -25,9 +25,11 @@ struct LookupServer: Service {
     var maximumRequestBytes = RESPRequestParser.defaultMaximumRequestBytes
     var maximumArguments = RESPRequestParser.defaultMaximumArguments
     var limits = LookupLimits()
+    /// Its connections, for the metrics.
+    var meter = ConnectionMeter()
 
     func run() async throws {
-        let state = LookupServerState(counters: counters, maximumConnections: maximumConnections, logger: logger)
+        let state = LookupServerState(counters: counters, maximumConnections: maximumConnections, logger: logger, meter: meter)
         let limits = self.limits
         let refusals = LogRateLimit()
         let connections = ConnectionSet()

@@ -14,15 +14,17 @@ final class LookupServerState: Sendable {
     let counters: LookupCounters
     let startedAt = ContinuousClock.now
     let maximumConnections: Int
-    private let connections = Atomic<Int>(0)
+    /// Connections open now, and refused (shared with the metrics).
+    let meter: ConnectionMeter
     private let nextID = Atomic<Int>(1)
     private let requestTimeouts = Atomic<Int>(0)
     private let idleTimeouts = Atomic<Int>(0)
     private let logger: Logger?
     private let timeoutLog = LogRateLimit()
 
-    init(counters: LookupCounters, maximumConnections: Int, logger: Logger? = nil) {
+    init(counters: LookupCounters, maximumConnections: Int, logger: Logger? = nil, meter: ConnectionMeter = ConnectionMeter()) {
         self.counters = counters
+        self.meter = meter
         self.maximumConnections = maximumConnections
         self.logger = logger
     }
@@ -47,17 +49,18 @@ final class LookupServerState: Sendable {
 
     /// Takes a connection slot; false when `maximumConnections` are open.
     func open() -> Bool {
-        let now = connections.add(1, ordering: .relaxed).newValue
+        let now = meter.open.add(1, ordering: .relaxed).newValue
         if now > maximumConnections {
-            connections.subtract(1, ordering: .relaxed)
+            meter.open.subtract(1, ordering: .relaxed)
+            meter.refused.add(1, ordering: .relaxed)
             return false
         }
         return true
     }
 
-    func close() { connections.subtract(1, ordering: .relaxed) }
+    func close() { meter.open.subtract(1, ordering: .relaxed) }
 
-    var connectionCount: Int { connections.load(ordering: .relaxed) }
+    var connectionCount: Int { meter.openCount }
 
     func newClientID() -> Int { nextID.add(1, ordering: .relaxed).oldValue }
 }

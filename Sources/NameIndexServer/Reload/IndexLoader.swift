@@ -64,6 +64,7 @@ struct IndexLoader: Sendable {
                         case .failure(let failure):
                             var outcome = SourceOutcome(source: source.name)
                             outcome.error = "reading its watermark: \(failure.message)"
+                            outcome.failure = .watermark
                             return (position, outcome)
                         }
                     }
@@ -75,6 +76,7 @@ struct IndexLoader: Sendable {
                     {
                         outcome.table = nil
                         outcome.error = failure
+                        outcome.failure = .guardTrip
                         logger.error(
                             "Source '\(source.name)' \(failure); keeping its previous rows.",
                             metadata: ["source": "\(source.name)", "namespace": "\(source.namespace)"])

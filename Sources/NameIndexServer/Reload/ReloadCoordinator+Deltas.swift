@@ -19,6 +19,7 @@ extension ReloadCoordinator {
         if let delta = pendingDelta {
             pendingDelta = nil
             runningDelta = delta
+            runningDeltaTrigger = pendingDeltaTrigger
             deltaWaiters += pendingDeltaWaiters
             pendingDeltaWaiters = []
             return .delta(delta)
@@ -78,7 +79,7 @@ extension ReloadCoordinator {
 
     /// Asks for a delta of `sources` (nil: every source with a delta query); the ticket follows
     /// the delta that answers it. Joins the running delta when it covers them.
-    func delta(sources: Set<String>? = nil) -> ReloadTicket {
+    func delta(sources: Set<String>? = nil, trigger: String = "control") -> ReloadTicket {
         let (ticket, continuation) = ReloadTicket.make()
         if stopped {
             continuation.yield(.finished(.failure(.shuttingDown)))
@@ -91,6 +92,7 @@ extension ReloadCoordinator {
             follow(continuation)
         } else {
             pendingDeltaWaiters.append(continuation)
+            if pendingDelta == nil { pendingDeltaTrigger = trigger }
             pendingDelta = (pendingDelta ?? []).union(wanted)
             wakeup.yield()
         }
@@ -101,6 +103,7 @@ extension ReloadCoordinator {
     func requestDeltaInBackground(sources: Set<String>) {
         guard !stopped, !sources.isEmpty else { return }
         if let runningDelta, sources.isSubset(of: runningDelta) { return }
+        if pendingDelta == nil { pendingDeltaTrigger = "timer" }
         pendingDelta = (pendingDelta ?? []).union(sources)
         wakeup.yield()
     }
@@ -229,5 +232,31 @@ extension ReloadCoordinator {
         snapshotDueUSec = nil
         pendingSnapshot = true
         wakeup.yield()
+    }
+
+    // MARK: Snapshots and changes
+
+    /// Records what the last swap changed against generation `from`.
+    func recordChanges(_ diff: [NamespaceDiff], from: UInt64) {
+        changes = diff.map { .init(namespace: $0.namespace, added: $0.added, removed: $0.removed, changed: $0.changed) }
+        changesFrom = from
+    }
+
+    /// Records a snapshot written after a reload.
+    func snapshotWritten(_ written: IndexInterface.Snapshot, at now: UInt64 = 0) {
+        snapshot = written
+        snapshotWriteError = nil
+        lastSnapshotWriteUSec = now
+        snapshotDueUSec = nil
+    }
+
+    /// Records why the snapshot could not be served at start.
+    func snapshotIgnored(_ reason: String) {
+        snapshotLoadError = reason
+    }
+
+    /// Records why a snapshot could not be written.
+    func snapshotWriteFailed(_ reason: String) {
+        snapshotWriteError = reason
     }
 }

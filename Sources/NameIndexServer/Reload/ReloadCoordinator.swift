@@ -50,6 +50,9 @@ actor ReloadCoordinator {
     /// The snapshot write running in the background (after a delta), if any; the next write
     /// waits for it, so that two never overlap.
     var snapshotTask: Task<Void, Never>?
+    /// What asked for the queued delta, and for the running one (`control`, `timer`).
+    var pendingDeltaTrigger = "control"
+    var runningDeltaTrigger = "control"
 
     init(
         sources: [Configuration.Source], startedAtUSec: UInt64, board: FetchProgressBoard = FetchProgressBoard(),
@@ -78,7 +81,7 @@ actor ReloadCoordinator {
     /// Single-flight: when the running load fetches every source asked for, the caller joins it
     /// and gets its outcome. Otherwise exactly one follow-up load is queued behind it, covering
     /// what every such caller asked for; they all get that load's outcome.
-    func reload(sources: Set<String>? = nil) -> ReloadTicket {
+    func reload(sources: Set<String>? = nil, trigger: String = "control") -> ReloadTicket {
         let (ticket, continuation) = ReloadTicket.make()
         if stopped {
             continuation.yield(.finished(.failure(.shuttingDown)))
@@ -91,7 +94,7 @@ actor ReloadCoordinator {
             follow(continuation)
         } else {
             pendingWaiters.append(continuation)
-            queue(wanted)
+            queue(wanted, trigger: trigger)
         }
         return ticket
     }
@@ -110,22 +113,29 @@ actor ReloadCoordinator {
     /// Asks for a reload of `sources` (nil: all) without waiting (SIGHUP, the timer). Returns
     /// false when the running load already covers them.
     @discardableResult
-    func requestReloadInBackground(sources: Set<String>? = nil) -> Bool {
+    func requestReloadInBackground(sources: Set<String>? = nil, trigger: String = "signal") -> Bool {
         let wanted = sources ?? allSources
         guard !stopped, !(loading && wanted.isSubset(of: running)) else { return false }
-        queue(wanted)
+        queue(wanted, trigger: trigger)
         return true
     }
 
-    private func queue(_ wanted: Set<String>) {
+    private func queue(_ wanted: Set<String>, trigger: String) {
+        if pending == nil { pendingTrigger = trigger }
         pending = (pending ?? []).union(wanted)
         wakeup.yield()
     }
+
+    /// What asked for the queued load (the first request that queued it), and for the running
+    /// one: `start`, `control`, `signal`, `timer`, `check`, `watermark`; for the metrics.
+    private var pendingTrigger = "start"
+    private(set) var runningTrigger = "start"
 
     /// Takes the queued request: the sources the next load fetches; nil when none is queued.
     func takeRequest() -> Set<String>? {
         guard let next = pending else { return nil }
         pending = nil
+        runningTrigger = pendingTrigger
         running = next
         waiters += pendingWaiters
         pendingWaiters = []
@@ -282,12 +292,6 @@ actor ReloadCoordinator {
     var changes: [IndexInterface.NamespaceChanges]?
     var changesFrom: UInt64?
 
-    /// Records what the last swap changed against generation `from`.
-    func recordChanges(_ diff: [NamespaceDiff], from: UInt64) {
-        changes = diff.map { .init(namespace: $0.namespace, added: $0.added, removed: $0.removed, changed: $0.changed) }
-        changesFrom = from
-    }
-
     /// Takes the sources whose scheduled reload is due at `now`.
     func takeDue(at now: UInt64) -> Set<String> {
         stopped ? [] : scheduler.takeDue(at: now)
@@ -295,24 +299,6 @@ actor ReloadCoordinator {
 
     /// The earliest scheduled reload, delta or snapshot, if any.
     var earliestDue: UInt64? { [scheduler.earliest, deltaScheduler.earliest, snapshotDueUSec].compactMap { $0 }.min() }
-
-    /// Records a snapshot written after a reload.
-    func snapshotWritten(_ written: IndexInterface.Snapshot, at now: UInt64 = 0) {
-        snapshot = written
-        snapshotWriteError = nil
-        lastSnapshotWriteUSec = now
-        snapshotDueUSec = nil
-    }
-
-    /// Records why the snapshot could not be served at start.
-    func snapshotIgnored(_ reason: String) {
-        snapshotLoadError = reason
-    }
-
-    /// Records why a snapshot could not be written.
-    func snapshotWriteFailed(_ reason: String) {
-        snapshotWriteError = reason
-    }
 
     /// Records a load that was cancelled: by `CancelReload` (its callers get `ReloadCancelled` and
     /// every source keeps the state it had) or by a shutdown (they get `ShuttingDown`).

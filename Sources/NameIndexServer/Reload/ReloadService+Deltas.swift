@@ -110,7 +110,11 @@ extension ReloadService {
         }
         for outcome in outcomes where outcome.error != nil {
             logger.error("Delta of source '\(outcome.source)' failed: \(outcome.error!)", metadata: ["source": "\(outcome.source)"])
+            events.failed(source: outcome.source, reason: .delta)
         }
+        events.reloaded(
+            kind: "delta", trigger: await coordinator.runningDeltaTrigger,
+            outcome: outcomes.contains { $0.error != nil } ? "failure" : "success")
         let changed = next.map { n in serving.map { n.generation != $0.generation } ?? false } ?? false
         if changed, let next { store.swap(next) }
         await coordinator.deltaFinished(
@@ -118,7 +122,7 @@ extension ReloadService {
         if !fullReloads.isEmpty {
             logger.info(
                 "Source\(fullReloads.count == 1 ? "" : "s") \(fullReloads.sorted().map { "'\($0)'" }.joined(separator: ", ")) had no watermark at the last load; reloading in full.")
-            await coordinator.requestReloadInBackground(sources: fullReloads)
+            await coordinator.requestReloadInBackground(sources: fullReloads, trigger: "watermark")
         }
         guard changed, let next, let serving else { return }
         notifier.notify(.status(Self.summary(index: next, failed: 0)))

@@ -36,6 +36,8 @@ struct ReloadService: Service {
     var fingerprint: UInt64 = 0
     /// Whether to fetch at once after starting from a snapshot.
     var refreshOnStart = true
+    /// What the metrics count as it happens.
+    var events = MetricEvents()
     /// After a delta, the snapshot is rewritten at most once per this (`snapshot_interval`).
     var snapshotInterval: Duration = ConfigurationDefaults.snapshotInterval
 
@@ -109,6 +111,7 @@ struct ReloadService: Service {
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
                 return try SnapshotFile.write(index, fingerprint: fingerprint, to: path)
             }
+            events.snapshotWritten(clock.now - started)
             await coordinator.snapshotWritten(
                 .init(path: path, generation: index.generation, createdAtUSec: index.createdAtMicroseconds, bytes: bytes),
                 at: self.clock.now())
@@ -135,7 +138,7 @@ struct ReloadService: Service {
             let due = await coordinator.takeDue(at: now)
             if !due.isEmpty {
                 logger.info("Reloading \(due.sorted().map { "'\($0)'" }.joined(separator: ", ")) (scheduled).")
-                await coordinator.requestReloadInBackground(sources: due)
+                await coordinator.requestReloadInBackground(sources: due, trigger: "timer")
             }
             let deltas = await coordinator.takeDueDeltas(at: now)
             if !deltas.isEmpty { await coordinator.requestDeltaInBackground(sources: deltas) }
@@ -176,7 +179,7 @@ struct ReloadService: Service {
             }
             if await coordinator.checked(source.name, value: value, error: failure, at: clock.now()) {
                 logger.info("Source '\(source.name)' changed (check: \(value ?? "")), reloading it.", metadata: ["source": "\(source.name)"])
-                await coordinator.requestReloadInBackground(sources: [source.name])
+                await coordinator.requestReloadInBackground(sources: [source.name], trigger: "check")
             }
         }
     }
@@ -230,6 +233,7 @@ struct ReloadService: Service {
                 SourceOutcome(source: $0.source.name, error: fetched.contains($0.source.name) ? refusal : nil, fetched: fetched.contains($0.source.name))
             }
             let reason = "Not reloading: \(refusal); generation \(previous.generation) keeps serving"
+            await recordLoad([], outcome: "refused")
             await coordinator.loadAborted(outcomes: outcomes, reason: reason, generation: previous.generation, at: clock.now())
             logger.error("\(reason).", metadata: ["generation": "\(previous.generation)"])
             notifier.notify(.ready, .status(Self.summary(index: previous, failed: outcomes.filter { $0.error != nil }.count)))
@@ -246,6 +250,7 @@ struct ReloadService: Service {
             previous: previous, generation: generation, createdAt: clock.now(),
             only: sources == coordinator.allSources ? nil : sources)
         if Task.isCancelled {
+            await recordLoad(outcomes, outcome: "cancelled")
             await coordinator.loadCancelled(generation: previous?.generation ?? 0, at: clock.now())
             logger.notice("Reload cancelled, generation \(previous?.generation ?? 0) keeps serving.")
             // Whatever the outcome, a reload (SIGHUP's RELOADING=1) ends with READY=1.
@@ -259,6 +264,7 @@ struct ReloadService: Service {
             let reason =
                 "Failed to fetch " + fatal.map { "source '\($0.source)': \($0.error ?? "")" }.joined(separator: "; ")
                 + "; the reload was not applied (on_failure = fail) and generation \(previous.generation) keeps serving"
+            await recordLoad(outcomes, outcome: "aborted")
             await coordinator.loadAborted(outcomes: outcomes, reason: reason, generation: previous.generation, at: clock.now())
             logger.error("\(reason).", metadata: ["generation": "\(previous.generation)"])
             notifier.notify(.ready, .status(Self.summary(index: previous, failed: fatal.count)))
@@ -266,6 +272,7 @@ struct ReloadService: Service {
         }
         store.swap(index)
         let duration = ContinuousClock.now - started
+        await recordLoad(outcomes, outcome: outcomes.contains { $0.error != nil } ? "failure" : "success")
         let outcome = await coordinator.loadFinished(
             index: index, outcomes: outcomes, duration: duration, at: clock.now())
         let summary = Self.summary(index: index, failed: outcomes.filter { $0.error != nil }.count)
@@ -290,6 +297,18 @@ struct ReloadService: Service {
         if let previous {
             await recordChanges(index, from: previous)
             await reconcile(index, from: previous, outcomes: outcomes)
+        }
+    }
+
+    /// Counts a full load that ended as `outcome`, and each source it fetched, in the metrics.
+    private func recordLoad(_ outcomes: [SourceOutcome], outcome: String) async {
+        events.reloaded(kind: "full", trigger: await coordinator.runningTrigger, outcome: outcome)
+        for source in outcomes where source.fetched {
+            let s = source.skipped
+            events.fetched(
+                source: source.source, duration: source.duration,
+                skipped: SkipCountsView(null: s.null, empty: s.empty, invalidUTF8: s.invalidUTF8, malformed: s.malformed, tooLong: s.tooLong),
+                failure: source.error == nil ? nil : source.failure ?? .fetch)
         }
     }
 

@@ -22,4 +22,6 @@ struct SourceOutcome: Sendable {
     /// A source with deltas: the watermark its deltas start from, read with the load
     /// (`watermark_query`); nil when it gave none.
     var watermark: String?
+    /// Why it failed, for the metrics; nil with no error (an error without one is the fetch's).
+    var failure: MetricEvents.FailureReason?
 }
