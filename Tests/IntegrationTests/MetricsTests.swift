@@ -127,4 +127,33 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains("expected a file name ending in .prom"), "\(result.stderr)")
     }
+
+    @Test func theHTTPListenerServesGetMetricsOnly() async throws {
+        let daemon = try DaemonHarness(
+            configuration: "[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n" + Fixture.configuration, files: Fixture.files)
+        try await daemon.start()
+        // Port 0: the journal says which port it took.
+        var url = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while url.isEmpty && ContinuousClock.now < deadline {
+            if let line = daemon.log.split(separator: "\n").first(where: { $0.contains("Serving metrics on http://") }),
+                let start = line.range(of: "http://"), let end = line.range(of: "/metrics", range: start.upperBound..<line.endIndex)
+            {
+                url = String(line[start.lowerBound..<end.upperBound])
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(!url.isEmpty, "\(daemon.log)")
+        let got = try runProgram("/usr/bin/curl", ["-sS", "-D", "-", url])
+        #expect(got.status == 0, "\(got.stderr)")
+        #expect(got.stdout.hasPrefix("HTTP/1.1 200 OK"), "\(got.stdout.prefix(200))")
+        #expect(got.stdout.lowercased().contains("content-type: text/plain; version=0.0.4"))
+        let body = got.stdout.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        #expect(try parsed(body).contains { $0.hasPrefix("gauge nameindex_generation ") })
+        let code = { (arguments: [String]) in try runProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + arguments).stdout }
+        #expect(try code([url.replacingOccurrences(of: "/metrics", with: "/")]) == "404")
+        #expect(try code(["-X", "POST", url]) == "405")
+        #expect(try code(["-I", url]) == "200")
+        try await daemon.stop()
+    }
 }

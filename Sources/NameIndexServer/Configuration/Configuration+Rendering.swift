@@ -27,6 +27,7 @@ extension Configuration {
         lines.append("snapshot_interval = \(TOMLText.timeSpan(daemon.snapshotInterval))")
         lines.append(optional("metrics_textfile", daemon.metricsTextfile.map(TOMLText.string)))
         lines.append("metrics_interval = \(TOMLText.timeSpan(daemon.metricsInterval))")
+        lines.append(optional("metrics_listen", daemon.metricsListenAddress.map { TOMLText.string($0.text) }))
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")

@@ -47,6 +47,32 @@ public struct Configuration: Sendable, Equatable {
         /// (`metrics_textfile`), rewritten atomically every `metrics_interval`; nil: nowhere.
         public var metricsTextfile: String?
         public var metricsInterval: Duration = ConfigurationDefaults.metricsInterval
+        /// Where the HTTP listener for Prometheus binds (`metrics_listen`); nil: no listener.
+        var metricsListenAddress: ListenAddress?
+
+        /// A host and a port.
+        struct ListenAddress: Sendable, Equatable {
+            var host: String
+            var port: Int
+
+            /// `host:port`, `[v6]:port`; nil when it is not one.
+            init?(_ text: String) {
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+                else { return nil }
+                var host = String(text[..<colon])
+                if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                guard !host.isEmpty, !host.contains(" "), host.contains(":") == text.hasPrefix("[") else { return nil }
+                self.host = host
+                self.port = port
+            }
+
+            init(host: String, port: Int) {
+                self.host = host
+                self.port = port
+            }
+
+            var text: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        }
     }
 
     /// Checks a source's fresh rows must pass before they replace its previous ones.

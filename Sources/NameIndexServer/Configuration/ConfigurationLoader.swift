@@ -61,7 +61,7 @@ public struct ConfigurationLoader: Sendable {
         .init("control_max_connections", .integer), .init("request_timeout", .timeSpan),
         .init("lookup_idle_timeout", .timeSpan), .init("lookup_threads", .integer), .init("control_group", .string),
         .init("reload_interval", .timeSpan), .init("reload_jitter", .timeSpan), .init("snapshot_interval", .timeSpan),
-        .init("metrics_textfile", .absolutePath), .init("metrics_interval", .timeSpan),
+        .init("metrics_textfile", .absolutePath), .init("metrics_interval", .timeSpan), .init("metrics_listen", .string),
     ]
 
     /// Reads the keys one `[daemon]` table sets over what `daemon` holds.
@@ -88,6 +88,12 @@ public struct ConfigurationLoader: Sendable {
             daemon.metricsTextfile = value
         }
         if let value = try keys.timeSpan("metrics_interval") { daemon.metricsInterval = value }
+        if let text = try keys.string("metrics_listen") {
+            guard let address = Configuration.Daemon.ListenAddress(text) else {
+                throw keys.error(.invalidValue, "metrics_listen", "expected a host and a port, such as \"127.0.0.1:9477\" or \"[::1]:9477\", got '\(text)'")
+            }
+            daemon.metricsListenAddress = address
+        }
     }
 
     private func apply(file: String, to configuration: inout Configuration, mustExist: Bool) throws {

@@ -82,6 +82,14 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
         logger.notice("systemd passed no lookup socket (FileDescriptorName=lookup); the Redis-protocol lookups are off. Enable nameindexd-lookup.socket for them.")
     }
     services.append(.init(service: reload))
+    if let address = settings.configuration.daemon.metricsListenAddress {
+        var http = MetricsHTTPServer(
+            host: address.host, port: address.port,
+            render: { await MetricsReport.render(store: store, coordinator: coordinator, counters: counters, events: events) },
+            logger: logger)
+        http.requestTimeout = settings.configuration.daemon.requestTimeout
+        services.append(.init(service: http))
+    }
     if let path = settings.configuration.daemon.metricsTextfile {
         services.append(
             .init(
