@@ -31,6 +31,21 @@ public struct NameIndexClient: Sendable {
         try await call(.reload, IndexInterface.ReloadParameters(sources: sources.isEmpty ? nil : sources, mode: mode))
     }
 
+    /// Calls made over one connection, for many calls in a row (`namectl get NAMESPACE -`).
+    public struct Session {
+        let connection: VarlinkConnection
+
+        public func lookup(namespace: String, keys: [String]) async throws -> IndexInterface.LookupReply {
+            try await connection.call(
+                IndexInterface.Method.lookup.qualifiedName, parameters: IndexInterface.LookupParameters(namespace: namespace, keys: keys))
+        }
+    }
+
+    /// Runs `body` with a session on one connection, closed afterwards.
+    public func withSession<R>(_ body: (Session) async throws -> R) async throws -> R {
+        try await VarlinkConnection.withConnection(socketPath: socketPath) { try await body(Session(connection: $0)) }
+    }
+
     /// The daemon's metrics in the Prometheus text format.
     public func metrics() async throws -> String {
         let reply: IndexInterface.MetricsReply = try await call(.metrics, NoParameters())

@@ -157,3 +157,54 @@ import Testing
         try await daemon.stop()
     }
 }
+
+/// examples/grafana-dashboard.json names only metrics the daemon exports, and its queries ask
+/// for the types they have (a rate of a counter, a quantile of a histogram's buckets).
+@Suite struct DashboardTests {
+    static func metricNames(in expression: String) -> [String] {
+        let pattern = try! Regex("nameindex_[a-z_]+")
+        return expression.matches(of: pattern).map { String(expression[$0.range]) }
+    }
+
+    @Test func theDashboardNamesOnlyExportedMetrics() throws {
+        let url = Products.packageRoot.appendingPathComponent("examples/grafana-dashboard.json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        #expect(json["title"] as? String == "nameindex")
+        let panels = try #require(json["panels"] as? [[String: Any]])
+        var expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        expressions += (json["__alerts"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        let alerts = try String(contentsOf: Products.packageRoot.appendingPathComponent("examples/prometheus-alerts.yml"), encoding: .utf8)
+        expressions += alerts.split(separator: "\n").filter { $0.contains("expr:") }.map(String.init)
+        // The families the daemon exports (MetricsTests checks each is in `namectl metrics`), as
+        // a query names them: counters with _total, histograms by their series.
+        var exported: Set<String> = ["nameindex_source_reload_interval_seconds"]
+        for (name, type) in MetricsTests.documented {
+            switch type {
+            case "counter": exported.insert(name + "_total")
+            case "histogram": for suffix in ["_bucket", "_count", "_sum"] { exported.insert(name + suffix) }
+            default: exported.insert(name)
+            }
+        }
+        var named: Set<String> = []
+        for expression in expressions { named.formUnion(Self.metricNames(in: expression)) }
+        #expect(named.count >= 7, "\(named)")
+        #expect(named.isSubset(of: exported), "not exported: \(named.subtracting(exported).sorted())")
+        // The panels the issue asks for.
+        let titles = panels.compactMap { $0["title"] as? String }
+        for wanted in ["Entries per namespace", "Hit ratio", "Reloads by outcome (per hour)", "Source freshness", "Snapshot age"] {
+            #expect(titles.contains(wanted), "panel \(wanted)")
+        }
+        #expect(titles.contains { $0.hasPrefix("Fetch duration") })
+    }
+
+    @Test func theReloadIntervalIsExportedForTheAlert() async throws {
+        let configuration = Fixture.configuration.replacingOccurrences(
+            of: "name = \"employees\"\n", with: "name = \"employees\"\nreload_interval = \"1h\"\n")
+        let daemon = try DaemonHarness(configuration: configuration, files: Fixture.files)
+        try await daemon.start()
+        let text = try daemon.namectl(["metrics"]).stdout
+        #expect(text.contains("nameindex_source_reload_interval_seconds{source=\"employees\"} 3600.0"), "\(text)")
+        #expect(!text.contains("nameindex_source_reload_interval_seconds{source=\"countries\"}"))
+        try await daemon.stop()
+    }
+}

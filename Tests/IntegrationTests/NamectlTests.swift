@@ -26,6 +26,34 @@ import Testing
         try await daemon.stop()
     }
 
+    @Test func getDashReadsKeysFromStandardInputInBatches() async throws {
+        // 25,003 keys: three batches of 10,000 and less, found and missing, CRLF and blank lines.
+        var rows = ""
+        for i in 1...20_000 { rows += "\(i)\tname \(i)\n" }
+        let daemon = try DaemonHarness(
+            configuration: "[[source]]\nname = \"n\"\nnamespace = \"n\"\nkind = \"file\"\npath = \"n.tsv\"\n", files: ["n.tsv": rows])
+        try await daemon.start()
+        var input = ""
+        var expected = ""
+        for i in stride(from: 25_000, through: 1, by: -1) {
+            input += i % 1000 == 0 ? "\(i)\r\n" : "\(i)\n"
+            if i <= 20_000 { expected += "\(i)\tname \(i)\n" }
+            if i % 5000 == 0 { input += "\n" }
+        }
+        input += "x-missing\n1\n2"  // no line end at the end
+        expected += "1\tname 1\n2\tname 2\n"
+        try daemon.write("keys.txt", input)
+        let result = try runProgram(
+            "/bin/sh", ["-c", "\"$0\" --socket \"$1\" get n - < \"$2\"", Products.namectl, daemon.socketPath,
+                        daemon.directory.appendingPathComponent("keys.txt").path])
+        #expect(result.status == 2, "a key was missing: \(result.stderr)")
+        #expect(result.stdout == expected)
+        let all = try runProgram("/bin/sh", ["-c", "printf '1\\n2\\n' | \"$0\" --socket \"$1\" get n -", Products.namectl, daemon.socketPath])
+        #expect(all.status == 0 && all.stdout == "1\tname 1\n2\tname 2\n", "\(all.stdout)\(all.stderr)")
+        #expect(try daemon.namectl(["--json", "get", "n", "-"]).status != 0)
+        try await daemon.stop()
+    }
+
     @Test func jsonOutputParses() async throws {
         let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
         try await daemon.start()

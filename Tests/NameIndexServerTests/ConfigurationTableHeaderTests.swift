@@ -15,6 +15,19 @@ import Testing
 
     /// A byte-order mark does not hide the first line's header from the check (the parser
     /// skips the mark, so the line still starts with `[`).
+    /// Outside strings and comments TOML is ASCII; the parser took U+0085 for whitespace that
+    /// ends a value and then failed an assertion (`do=[\u{85}&6z`, a config fuzzing find).
+    @Test(arguments: ["do=[\u{85}&6z\n", "reload_interval = \u{A0}\"1h\"\n", "é = 1\n", "reload_interval = [\u{2028}]\n"])
+    func aCharacterThatIsNotASCIIOutsideAStringIsASyntaxError(text: String) throws {
+        let error = try #require(configurationError("[daemon]\n" + text))
+        #expect(error.code == .syntax && error.line == 2)
+        #expect(error.message == "invalid TOML: a character that is not ASCII may appear only in a string or a comment", "\(error.message)")
+    }
+
+    @Test func charactersThatAreNotASCIIAreFineInStringsAndComments() {
+        #expect(configurationError("# Zoë's daemon \u{85}\n[daemon]\ncontrol_group = \"nämeïndex\" # ü\n") == nil)
+    }
+
     @Test func aHeaderWithoutAKeyAfterAByteOrderMarkIsASyntaxError() throws {
         let error = try #require(configurationError("\u{FEFF}[$a]\n"))
         #expect(error.code == .syntax && error.line == 1)

@@ -10,6 +10,9 @@
 ///   `=` followed by no value (`a = ]`, `{ a = }`).
 /// - A date, a space and one digit that ends the value (`a = 0407-02-00 7 #`): the parser
 ///   reads on past the digit as if a time followed.
+/// - A character that is not ASCII outside a string or a comment, where TOML allows none: the
+///   parser takes some of them (U+0085, U+00A0, U+2028, …) for whitespace that ends a value,
+///   and `a = [\u{85}` then fails an assertion.
 ///
 /// The scan knows strings (basic, literal, multi-line), comments and the brackets of values,
 /// so a `[` that starts an array element on its own line is not taken for a header. A UTF-8
@@ -141,6 +144,8 @@ enum TOMLPrecheck {
                 {
                     throw Problem(line: line, message: "a date followed by a space must go on with a time")
                 }
+            case 0x80...:
+                throw Problem(line: line, message: "a character that is not ASCII may appear only in a string or a comment")
             default:
                 break
             }

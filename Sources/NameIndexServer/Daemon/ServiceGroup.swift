@@ -18,6 +18,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     let counters = LookupCounters()
     let events = MetricEvents()
     events.declare(sources: settings.configuration.sources.map(\.name))
+    events.declare(reloadIntervals: settings.configuration.sources.compactMap { s in s.reloadInterval.map { (s.name, $0) } })
     let board = FetchProgressBoard()
     let coordinator = ReloadCoordinator(
         sources: settings.configuration.sources, startedAtUSec: settings.clock.now(), board: board,

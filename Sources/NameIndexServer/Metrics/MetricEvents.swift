@@ -82,6 +82,16 @@ public final class MetricEvents: Sendable {
             for reason in [FailureReason.fetch, .guardTrip, .watermark, .delta] { _ = failureCounter(source, reason) }
         }
     }
+
+    /// Each source's `reload_interval`, for an alert on a source not loaded for twice as long.
+    func declare(reloadIntervals: [(source: String, interval: Duration)]) {
+        for (source, interval) in reloadIntervals {
+            registry.makeGauge(
+                name: "nameindex_source_reload_interval_seconds", labels: [("source", source)],
+                help: "A source's reload_interval (sources with a timer only)."
+            ).set(to: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+        }
+    }
 }
 
 /// A load's skipped rows by reason, as the metrics name them.
