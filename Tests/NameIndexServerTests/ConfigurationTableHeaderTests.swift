@@ -46,6 +46,9 @@ import Testing
         ("reload_interval = 19_79-05-27_ 0,\n", "a date followed by a space must go on with a time"),
         ("reload_interval = 0407-0\"-00 7 ?\n", "a date followed by a space must go on with a time"),
         ("reload_interval = 0407-éé-00 7 ]\n", "a date followed by a space must go on with a time"),
+        ("ru=6407-02-07this: keep\n", "a date followed by 'T' must go on with a time"),
+        ("reload_interval = 1979-05-27T\n", "a date followed by 'T' must go on with a time"),
+        ("reload_interval = [1979-05-27t, 1]\n", "a date followed by 'T' must go on with a time"),
     ])
     func bracketsThatDoNotMatchAndMissingValuesAreSyntaxErrors(text: String, message: String) throws {
         let error = try #require(configurationError("[daemon]\n" + text))

@@ -9,7 +9,9 @@
 /// - In a value, a `]` or `}` that does not close the bracket opened last (`[1 }`), and an
 ///   `=` followed by no value (`a = ]`, `{ a = }`).
 /// - A date, a space and one digit that ends the value (`a = 0407-02-00 7 #`): the parser
-///   reads on past the digit as if a time followed.
+///   reads on past the digit as if a time followed. And a date, then `T` or `t` with no digit
+///   after it (`a = 6407-02-07this`): the parser takes the letter for the start of a time and
+///   asserts that a digit follows.
 /// - A character that is not ASCII outside a string or a comment, where TOML allows none: the
 ///   parser takes some of them (U+0085, U+00A0, U+2028, …) for whitespace that ends a value,
 ///   and `a = [\u{85}` then fails an assertion.
@@ -38,7 +40,7 @@ enum TOMLPrecheck {
         /// with a time: the parser takes the ten for a date and reads on past the digit. Its
         /// own test looks at more (which letters, digits only); this one refuses more, all of
         /// it invalid TOML.
-        func dateThenLoneDigit(at start: Int) -> Bool {
+        func dateProblem(at start: Int) -> String? {
             var j = start
             var count = 0
             while j < bytes.count && count < 10 {
@@ -47,14 +49,20 @@ enum TOMLPrecheck {
                 j += 1
                 if c == 0x5F { continue }
                 if (c & 0xC0) == 0x80 { continue }  // a continuation byte: part of the character before
-                if isTimePunctuation(c) { return false }
-                if (count == 4 || count == 7) && c != 0x2D { return false }
+                if isTimePunctuation(c) { return nil }
+                if (count == 4 || count == 7) && c != 0x2D { return nil }
+                if count == 10 - 1 && (c == 0x54 || c == 0x74) { return nil }  // a T in the date's own ten: not this shape
                 count += 1
             }
             while j < bytes.count && (bytes[j] == 0x5F || (bytes[j] & 0xC0) == 0x80) { j += 1 }
-            guard count == 10, j + 2 < bytes.count, bytes[j] == 0x20, isDigit(bytes[j + 1]) else { return false }
+            guard count == 10, j < bytes.count else { return nil }
+            if bytes[j] == 0x54 || bytes[j] == 0x74 {  // T, t: a time must follow
+                return j + 1 < bytes.count && isDigit(bytes[j + 1]) ? nil : "a date followed by 'T' must go on with a time"
+            }
+            guard j + 2 < bytes.count, bytes[j] == 0x20, isDigit(bytes[j + 1]) else { return nil }
             let next = bytes[j + 2]
-            return !partOfAValue(next)  // a time goes on with digits, '.', ':' or '+'
+            // A time goes on with digits, '.', ':' or '+'.
+            return partOfAValue(next) ? nil : "a date followed by a space must go on with a time"
         }
         /// `+`, `.` and `:`: in numbers, dates and times.
         func isTimePunctuation(_ b: UInt8) -> Bool { b == 0x2B || b == 0x2E || b == 0x3A }
@@ -139,10 +147,8 @@ enum TOMLPrecheck {
                     }
                 }
             case 0x30...0x39:
-                if inValue && (i == 0 || !partOfAValue(bytes[i - 1]))
-                    && dateThenLoneDigit(at: i)
-                {
-                    throw Problem(line: line, message: "a date followed by a space must go on with a time")
+                if inValue && (i == 0 || !partOfAValue(bytes[i - 1])), let problem = dateProblem(at: i) {
+                    throw Problem(line: line, message: problem)
                 }
             case 0x80...:
                 throw Problem(line: line, message: "a character that is not ASCII may appear only in a string or a comment")
