@@ -239,7 +239,7 @@ public final class Index: Sendable {
         slot: Int, count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
     ) {
         if let layers = lookupList[slot].layers {
-            Index.names(in: layers, count: count, key: key, result: result)
+            Index.names(in: layers, views: lookupList[slot].views, count: count, key: key, result: result)
             return
         }
         let first = lookupList[slot].first
@@ -265,11 +265,12 @@ public final class Index: Sendable {
     /// batch, its overlay filter read with the base's hash of each key; its overlay, and the
     /// sources after it, are consulted per key.
     static func names(
-        in layers: [SourceLayer], count: Int, key: (Int) -> UnsafeRawBufferPointer, result: (Int, UnsafeRawBufferPointer?) -> Void
+        in layers: [SourceLayer], views: [SourceLayer.View], count: Int, key: (Int) -> UnsafeRawBufferPointer,
+        result: (Int, UnsafeRawBufferPointer?) -> Void
     ) {
         let first = layers[0]
         guard let filter = first.filter else {
-            first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inLayers: layers, from: 1, key: key(i))) }
+            first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inViews: views, from: 1, key: key(i))) }
             return
         }
         // The base hashes each key once; the filter word of that hash is prefetched with the
@@ -283,9 +284,9 @@ public final class Index: Sendable {
                 }
             ) { i, baseName in
                 if filter.mayContain(hashes[i % KeyTable.batchGroup]), let name = first.levelName(key(i)) {
-                    result(i, name.isEmpty ? Index.first(inLayers: layers, from: 1, key: key(i)) : name)
+                    result(i, name.isEmpty ? Index.first(inViews: views, from: 1, key: key(i)) : name)
                 } else {
-                    result(i, baseName ?? Index.first(inLayers: layers, from: 1, key: key(i)))
+                    result(i, baseName ?? Index.first(inViews: views, from: 1, key: key(i)))
                 }
             }
         }

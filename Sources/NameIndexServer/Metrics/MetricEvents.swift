@@ -1,3 +1,4 @@
+import NameIndexCore
 import Prometheus
 
 /// The metrics that count events as they happen (loads, deltas, failures, snapshot writes):
@@ -89,7 +90,7 @@ public final class MetricEvents: Sendable {
             registry.makeGauge(
                 name: "nameindex_source_reload_interval_seconds", labels: [("source", source)],
                 help: "A source's reload_interval (sources with a timer only)."
-            ).set(to: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+            ).set(to: Double(interval.microseconds) / 1e6)
         }
     }
 }
@@ -99,7 +100,7 @@ struct SkipCountsView {
     static let reasons = ["null", "empty", "invalid_utf8", "malformed", "too_long"]
     let byReason: [(String, Int)]
 
-    init(null: Int, empty: Int, invalidUTF8: Int, malformed: Int, tooLong: Int) {
-        byReason = zip(Self.reasons, [null, empty, invalidUTF8, malformed, tooLong]).map { ($0, $1) }
+    init(_ s: SkipCounts) {
+        byReason = zip(Self.reasons, [s.null, s.empty, s.invalidUTF8, s.malformed, s.tooLong]).map { ($0, $1) }
     }
 }

@@ -3,7 +3,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The optional HTTP listener for Prometheus (`metrics_listen`): `GET /metrics` (or `HEAD`)
 /// answers the metrics text; any other path is 404, any other method 405. One request per
@@ -21,18 +20,18 @@ struct MetricsHTTPServer: Service {
     static let maximumConnections = 64
 
     func run() async throws {
-        let open = ManagedAtomicCounter()
+        let meter = ConnectionMeter()
         let render = self.render
-        let timeout = TimeAmount.nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount(requestTimeout)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                guard open.increment() <= Self.maximumConnections else {
-                    open.decrement()
+                guard meter.open.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                    meter.open.subtract(1, ordering: .relaxed)
                     return channel.close()
                 }
-                channel.closeFuture.whenComplete { _ in open.decrement() }
+                channel.closeFuture.whenComplete { _ in meter.open.subtract(1, ordering: .relaxed) }
                 // A request not complete within the timeout closes the connection.
                 let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
                 channel.closeFuture.whenComplete { _ in deadline.cancel() }
@@ -49,15 +48,6 @@ struct MetricsHTTPServer: Service {
             channel.close(promise: nil)
         }
     }
-}
-
-/// Counts open connections (a class, so the channel initializer's closures share it).
-final class ManagedAtomicCounter: Sendable {
-    private let value = Atomic<Int>(0)
-
-    @discardableResult
-    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
-    func decrement() { value.subtract(1, ordering: .relaxed) }
 }
 
 /// Answers one HTTP request with the metrics, then closes.

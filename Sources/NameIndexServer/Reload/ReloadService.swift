@@ -304,10 +304,8 @@ struct ReloadService: Service {
     private func recordLoad(_ outcomes: [SourceOutcome], outcome: String) async {
         events.reloaded(kind: "full", trigger: await coordinator.runningTrigger, outcome: outcome)
         for source in outcomes where source.fetched {
-            let s = source.skipped
             events.fetched(
-                source: source.source, duration: source.duration,
-                skipped: SkipCountsView(null: s.null, empty: s.empty, invalidUTF8: s.invalidUTF8, malformed: s.malformed, tooLong: s.tooLong),
+                source: source.source, duration: source.duration, skipped: SkipCountsView(source.skipped),
                 failure: source.error == nil ? nil : source.failure ?? .fetch)
         }
     }
