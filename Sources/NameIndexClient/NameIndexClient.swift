@@ -52,6 +52,16 @@ public struct NameIndexClient: Sendable {
         return reply.text
     }
 
+    /// The most missed keys of `namespace`.
+    public func misses(namespace: String, limit: Int? = nil) async throws -> IndexInterface.MissesReply {
+        try await call(.misses, IndexInterface.MissesParameters(namespace: namespace, limit: limit))
+    }
+
+    /// Which source answers `key` in `namespace`, and what every other source says.
+    public func explain(namespace: String, key: String) async throws -> IndexInterface.ExplainReply {
+        try await call(.explain, IndexInterface.ExplainParameters(namespace: namespace, key: key))
+    }
+
     public func cancelReload() async throws -> IndexInterface.CancelReloadReply {
         try await call(.cancelReload, NoParameters())
     }

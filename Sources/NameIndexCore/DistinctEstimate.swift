@@ -10,25 +10,28 @@ import Darwin
 ///
 /// ``KeyTableBuilder`` keeps one, so that rows whose keys repeat can be noticed while they
 /// stream in (and dropped before they fill memory) without holding anything per row.
-final class DistinctEstimate: @unchecked Sendable {  // owned by one builder
-    private static let indexBits = 12
-    private static let registerCount = 1 << indexBits
+public final class DistinctEstimate: @unchecked Sendable {  // owned by one builder, or under a lock
+    @usableFromInline static let indexBits = 12
+    @usableFromInline static let registerCount = 1 << indexBits
     /// Registers written through a pointer: this runs for every row, and an array in a
     /// class would cost a uniqueness and an exclusivity check each time.
-    private let registers = UnsafeMutablePointer<UInt8>.allocate(capacity: DistinctEstimate.registerCount)
+    @usableFromInline let registers = UnsafeMutablePointer<UInt8>.allocate(capacity: DistinctEstimate.registerCount)
 
-    init() { registers.initialize(repeating: 0, count: Self.registerCount) }
+    public init() { registers.initialize(repeating: 0, count: Self.registerCount) }
+
+    /// Forgets every key counted.
+    public func reset() { registers.initialize(repeating: 0, count: Self.registerCount) }
 
     deinit { registers.deallocate() }
 
     /// Counts one key, by its bytes.
     @inline(__always)
-    func add(key: UnsafeRawBufferPointer) { add(Self.hash(key)) }
+    public func add(key: UnsafeRawBufferPointer) { add(Self.hash(key)) }
 
     /// A quick 64-bit hash of `bytes`, eight at a time: this runs for every row a source
     /// streams, so it is cheaper than ``NameHash`` (it is never stored, so it may change).
-    @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let count = bytes.count
         guard let base = bytes.baseAddress else { return 0x9E37_79B9_7F4A_7C15 }
         var h = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
@@ -50,8 +53,8 @@ final class DistinctEstimate: @unchecked Sendable {  // owned by one builder
     }
 
     /// Counts one key, given by its 64-bit hash.
-    @inline(__always)
-    func add(_ hash: UInt64) {
+    @inlinable @inline(__always)
+    public func add(_ hash: UInt64) {
         let index = Int(truncatingIfNeeded: hash >> UInt64(64 - Self.indexBits))
         // The rank of the rest: its leading zeros plus one (a set bit below them stops the count).
         let rest = (hash << UInt64(Self.indexBits)) | (1 << UInt64(Self.indexBits - 1))
@@ -67,7 +70,7 @@ final class DistinctEstimate: @unchecked Sendable {  // owned by one builder
     }
 
     /// The estimated number of distinct keys counted.
-    var estimate: Double {
+    public var estimate: Double {
         let m = Double(Self.registerCount)
         var sum = 0.0
         var zeros = 0

@@ -26,20 +26,36 @@ public struct IndexBuilder {
     }
 
     /// Builds the index, counting keys that earlier sources shadow.
-    public func build() -> Index {
-        var layersByNamespace: [String: [SourceLayer]] = [:]
+    public func build() -> Index { build(shadowExamples: 0).index }
+
+    /// Builds the index, and keeps the first `limit` shadowed keys of each source as skipped
+    /// rows (reason `shadowed`, with the earlier source that holds the key).
+    public func build(shadowExamples limit: Int) -> (index: Index, shadowed: [String: [SkippedRow]]) {
+        var layersByNamespace: [String: [(source: String, layer: SourceLayer)]] = [:]
         var result: [Index.SourceTable] = []
+        var examples: [String: [SkippedRow]] = [:]
         for (source, namespace, layer, watermark) in sources {
             let earlier = layersByNamespace[namespace, default: []]
             var shadowed = 0
+            var found: [SkippedRow] = []
             if !earlier.isEmpty {
-                layer.forEachEntry { key, _ in
-                    if earlier.contains(where: { $0.contains(key) }) { shadowed += 1 }
+                layer.forEachEntry { key, name in
+                    guard let holder = earlier.first(where: { $0.layer.contains(key) }) else { return }
+                    shadowed += 1
+                    if found.count < limit {
+                        var row = SkippedRow(reason: .shadowed)
+                        row.key = Array(key.prefix(SkippedRow.maximumRawBytes))
+                        row.raw = Array((Array(key) + [0x09] + Array(name)).prefix(SkippedRow.maximumRawBytes))
+                        row.rawBytes = key.count + 1 + name.count
+                        row.shadowedBy = holder.source
+                        found.append(row)
+                    }
                 }
             }
-            layersByNamespace[namespace, default: []].append(layer)
+            if !found.isEmpty { examples[source] = found }
+            layersByNamespace[namespace, default: []].append((source, layer))
             result.append(.init(source: source, namespace: namespace, layer: layer, shadowed: shadowed, watermark: watermark))
         }
-        return Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: result)
+        return (Index(generation: generation, createdAtMicroseconds: createdAtMicroseconds, sources: result), examples)
     }
 }

@@ -19,6 +19,9 @@ public struct RowBatch: Sendable {
     /// What the source noticed in these rows that an operator should know (a prompt before
     /// the data); the fetch engine writes them to the journal. Empty, and free, almost always.
     public var notices: [String] = []
+    /// The first ``SkippedRow/maximumPerBatch`` rows skipped in this batch, with where they
+    /// were and their bytes; empty, and free, while no row is skipped.
+    public var skippedRows: [SkippedRow] = []
 
     public init(reservingBytes: Int = 0, rows rowCapacity: Int = 0) {
         bytes.reserveCapacity(reservingBytes)
@@ -39,17 +42,45 @@ public struct RowBatch: Sendable {
     }
 
     /// Appends a row if it may be loaded, or counts why not: an empty key or
-    /// name as `empty`, a key or name that is not UTF-8 as `invalidUTF8`.
+    /// name as `empty`, a key or name that is not UTF-8 as `invalidUTF8`. `raw` is the row as
+    /// read (nil: key and name joined by a tab) and `locator` where it was, for the sample.
     ///
     /// Every source applies its rows through this, so the rule is the same everywhere.
-    public mutating func appendIfValid(key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+    public mutating func appendIfValid(
+        key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, raw: UnsafeRawBufferPointer? = nil, at locator: RowLocator = .none
+    ) {
         if key.isEmpty || name.isEmpty {
-            skipped.empty += 1
+            skip(.empty, raw: raw, key: key, name: name, at: locator)
         } else if !UTF8Validation.isValid(key) || !UTF8Validation.isValid(name) {
-            skipped.invalidUTF8 += 1
+            skip(.invalidUTF8, raw: raw, key: key, name: name, at: locator)
         } else {
             append(key: key, name: name)
         }
+    }
+
+    /// Counts a row skipped for `reason` and keeps it in the sample while there is room: `raw`
+    /// is the row as read (nil: `key` and `name` joined by a tab, as SQL rows are shown).
+    public mutating func skip(
+        _ reason: SkipReason, raw: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer? = nil,
+        name: UnsafeRawBufferPointer? = nil, at locator: RowLocator
+    ) {
+        skipped.count(reason)
+        guard skippedRows.count < SkippedRow.maximumPerBatch else { return }
+        var row = SkippedRow(reason: reason, locator: locator)
+        if let raw {
+            row.rawBytes = raw.count
+            row.raw = Array(raw.prefix(SkippedRow.maximumRawBytes))
+        } else {
+            var joined = Array((key ?? UnsafeRawBufferPointer(start: nil, count: 0)).prefix(SkippedRow.maximumRawBytes))
+            if let name {
+                joined.append(0x09)
+                joined += name.prefix(max(0, SkippedRow.maximumRawBytes - joined.count))
+            }
+            row.rawBytes = (key?.count ?? 0) + (name.map { $0.count + 1 } ?? 0)
+            row.raw = Array(joined.prefix(SkippedRow.maximumRawBytes))
+        }
+        if let key, !key.isEmpty { row.key = Array(key.prefix(SkippedRow.maximumRawBytes)) }
+        skippedRows.append(row)
     }
 
     /// Per row of a delta, where its watermark sits in ``bytes`` (an empty range: none); empty
@@ -63,11 +94,12 @@ public struct RowBatch: Sendable {
     /// otherwise a name, checked as ``appendIfValid(key:name:)`` checks it (nil is NULL).
     /// A watermark longer than ``Watermark/maximumBytes`` makes the row malformed.
     public mutating func appendDelta(
-        key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer?, deleted: Bool, watermark: UnsafeRawBufferPointer?
+        key: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer?, deleted: Bool, watermark: UnsafeRawBufferPointer?,
+        raw: UnsafeRawBufferPointer? = nil, at locator: RowLocator = .none
     ) {
         if let watermark {
             guard watermark.count <= Watermark.maximumBytes, UTF8Validation.isValid(watermark) else {
-                skipped.malformed += 1
+                skip(.malformed, raw: raw, key: key, name: name, at: locator)
                 return
             }
             if !watermark.isEmpty, maximumWatermark.map({ mark in mark.withUnsafeBytes { Watermark.compare(watermark, $0) > 0 } }) ?? true {
@@ -77,16 +109,16 @@ public struct RowBatch: Sendable {
         let before = rows.count
         if deleted {
             if key.isEmpty {
-                skipped.empty += 1
+                skip(.empty, raw: raw, key: key, at: locator)
             } else if !UTF8Validation.isValid(key) {
-                skipped.invalidUTF8 += 1
+                skip(.invalidUTF8, raw: raw, key: key, at: locator)
             } else {
                 append(key: key, name: UnsafeRawBufferPointer(start: nil, count: 0))
             }
         } else if let name {
-            appendIfValid(key: key, name: name)
+            appendIfValid(key: key, name: name, raw: raw, at: locator)
         } else {
-            skipped.null += 1
+            skip(.null, raw: raw, key: key, at: locator)
         }
         guard rows.count > before else { return }
         while rowWatermarks.count < before { rowWatermarks.append(0..<0) }
@@ -167,6 +199,62 @@ public struct RowBatch: Sendable {
     }
 }
 
+/// Why a row was not loaded.
+public enum SkipReason: String, Sendable, CaseIterable, Codable {
+    case null, empty
+    case invalidUTF8 = "invalid_utf8"
+    case malformed
+    case tooLong = "too_long"
+    /// A key an earlier source of the namespace holds too (it answers; this one is hidden).
+    case shadowed
+}
+
+/// Where a row was in what its source read; each kind of source sets what it knows.
+public struct RowLocator: Sendable, Equatable, Codable {
+    /// The line (1-based) of a file or a command's output where the row began.
+    public var line: Int?
+    /// The byte offset of the row's first byte in the file or the output.
+    public var offset: Int?
+    /// The row (1-based) of a query's result, in its partition.
+    public var row: Int?
+
+    public init(line: Int? = nil, offset: Int? = nil, row: Int? = nil) {
+        self.line = line
+        self.offset = offset
+        self.row = row
+    }
+
+    public static let none = RowLocator()
+}
+
+/// A row a source read and skipped, as the sample keeps it: its bytes cut at
+/// ``maximumRawBytes``, and where it was. The fetch adds which partition, and the stream
+/// which file, when they say more.
+public struct SkippedRow: Sendable, Equatable, Codable {
+    public static let maximumRawBytes = 200
+    /// Rows kept per batch; a source keeps its first `skipped_sample` over all of them.
+    public static let maximumPerBatch = 100
+
+    public var reason: SkipReason
+    public var locator: RowLocator
+    /// The partition (0-based) of a source fetched in more than one; set by the fetch.
+    public var partition: Int?
+    /// What was read: a file's path, or nil for a command's output or a query's result.
+    public var input: String?
+    public var raw: [UInt8] = []
+    /// The row's length before the cut.
+    public var rawBytes = 0
+    /// The key, cut as `raw` is, when the row had one.
+    public var key: [UInt8]?
+    /// For `shadowed`: the earlier source that holds the key.
+    public var shadowedBy: String?
+
+    public init(reason: SkipReason, locator: RowLocator = .none) {
+        self.reason = reason
+        self.locator = locator
+    }
+}
+
 /// Counts of rows that were read but not loaded, by reason.
 public struct SkipCounts: Sendable, Equatable, Codable {
     /// Rows whose key or name was NULL: SQL's NULL, JSON's `null` or a missing member, or a
@@ -190,6 +278,18 @@ public struct SkipCounts: Sendable, Equatable, Codable {
     }
 
     public var total: Int { null + empty + invalidUTF8 + malformed + tooLong }
+
+    /// Counts one row skipped for `reason` (`shadowed` is not counted here: the index counts it).
+    public mutating func count(_ reason: SkipReason) {
+        switch reason {
+        case .null: null += 1
+        case .empty: empty += 1
+        case .invalidUTF8: invalidUTF8 += 1
+        case .malformed: malformed += 1
+        case .tooLong: tooLong += 1
+        case .shadowed: break
+        }
+    }
 
     public static func += (lhs: inout SkipCounts, rhs: SkipCounts) {
         lhs.null += rhs.null

@@ -68,6 +68,7 @@ extension IndexInterface {
         public var skippedTooLong: Int
         public var duplicates: Int
         public var shadowed: Int
+        public var skippedRows: [SkippedRow]?
         public var lastSuccessUSec: UInt64?
         public var lastDurationUSec: UInt64?
         public var lastError: String?
@@ -99,6 +100,7 @@ extension IndexInterface {
     public struct DeltaStatus: Codable, Sendable, Equatable {
         public var watermark: String?
         public var running = false
+        public var queued = false
         public var applied = 0
         public var lastUSec: UInt64?
         public var lastUpserts: Int?

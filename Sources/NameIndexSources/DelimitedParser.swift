@@ -82,6 +82,8 @@ public struct DelimitedParser {
     private var carryQuotes = 0
     /// CSV: inside a record already skipped as too long, until its quotes close.
     private var dropping = false
+    /// Where the record in `carry` (or being dropped) began.
+    private var carryStart = RowLocator.none
     private var scratch: [UInt8] = []
     /// The text that means NULL; nil: none does.
     private let nullValue: [UInt8]?
@@ -117,7 +119,7 @@ public struct DelimitedParser {
         var splitter = LineSplitter(maximumLineBytes: 0)
         swap(&splitter, &lines)
         defer { swap(&splitter, &lines) }
-        try splitter.feed(chunk) { piece in try physicalLine(piece, into: &batch) }
+        try splitter.feed(chunk) { piece, at in try physicalLine(piece, at: at, into: &batch) }
     }
 
     /// Parses whatever is left as the last record (one without a line end).
@@ -125,38 +127,40 @@ public struct DelimitedParser {
         var splitter = LineSplitter(maximumLineBytes: 0)
         swap(&splitter, &lines)
         defer { swap(&splitter, &lines) }
-        try splitter.finish { piece in try physicalLine(piece, into: &batch) }
+        try splitter.finish { piece, at in try physicalLine(piece, at: at, into: &batch) }
         dropping = false
         if !carry.isEmpty {
             // A quoted field never closed: the rest is one malformed record.
             let rest = carry
             carry.removeAll()
             carryQuotes = 0
-            try rest.withUnsafeBytes { try record($0, into: &batch) }
+            try rest.withUnsafeBytes { try record($0, at: carryStart, into: &batch) }
         }
     }
 
 
     /// One line as the splitter cut it; in CSV, lines are joined while a quoted field is open.
-    private mutating func physicalLine(_ piece: LineSplitter.Piece, into batch: inout RowBatch) throws {
+    private mutating func physicalLine(_ piece: LineSplitter.Piece, at position: LineSplitter.Position, into batch: inout RowBatch) throws {
         let line: UnsafeRawBufferPointer
         let quotes: Int
+        let here = RowLocator(line: position.line, offset: position.offset)
         switch piece {
         case .line(let bytes):
             line = bytes
             quotes = format == .csv ? LineSplitter.quotes(in: bytes) : 0
             guard dropping || carry.isEmpty || carry.count + line.count <= maximumLineBytes else {
-                return skipTooLong(adding: quotes, into: &batch)
+                return skipTooLong(adding: quotes, head: [], into: &batch)
             }
-        case .tooLong(let dropped):
+        case .tooLong(let dropped, let head):
             if pendingHeader { throw HeaderError(column: "", header: [], lineLimit: maximumLineBytes) }
             guard format == .csv else {
-                batch.skipped.tooLong += 1
+                head.withUnsafeBytes { batch.skip(.tooLong, raw: $0, at: here) }
                 return
             }
-            return skipTooLong(adding: dropped, into: &batch)
+            if carry.isEmpty && !dropping { carryStart = here }
+            return skipTooLong(adding: dropped, head: head, into: &batch)
         }
-        guard format == .csv else { return try record(line, into: &batch) }
+        guard format == .csv else { return try record(line, at: here, into: &batch) }
         if dropping {
             // The rest of a record skipped as too long: it ends where its quotes close.
             carryQuotes += quotes
@@ -166,7 +170,8 @@ public struct DelimitedParser {
             }
             return
         }
-        if carry.isEmpty && quotes % 2 == 0 { return try record(line, into: &batch) }
+        if carry.isEmpty && quotes % 2 == 0 { return try record(line, at: here, into: &batch) }
+        if carry.isEmpty { carryStart = here }
         carry.append(contentsOf: line)
         carryQuotes += quotes
         if carryQuotes % 2 == 1 {
@@ -176,20 +181,27 @@ public struct DelimitedParser {
         let joined = carry
         carry.removeAll(keepingCapacity: true)
         carryQuotes = 0
-        try joined.withUnsafeBytes { try record($0, into: &batch) }
+        try joined.withUnsafeBytes { try record($0, at: carryStart, into: &batch) }
     }
 
     /// Counts the record being read (or carried) as too long, once, and drops it; in CSV the
     /// record goes on, dropped, while its quotes (with `quotes` more) are open.
-    private mutating func skipTooLong(adding quotes: Int, into batch: inout RowBatch) {
-        if !dropping { batch.skipped.tooLong += 1 }
+    private mutating func skipTooLong(adding quotes: Int, head: [UInt8], into batch: inout RowBatch) {
+        if !dropping {
+            // Shown by what was carried of it, or else by the start of the line dropped.
+            if carry.isEmpty {
+                head.withUnsafeBytes { batch.skip(.tooLong, raw: $0, at: carryStart) }
+            } else {
+                carry.withUnsafeBytes { batch.skip(.tooLong, raw: UnsafeRawBufferPointer(rebasing: $0.prefix(SkippedRow.maximumRawBytes)), at: carryStart) }
+            }
+        }
         carryQuotes += quotes
         carry = []
         dropping = carryQuotes % 2 == 1
         if !dropping { carryQuotes = 0 }
     }
 
-    private mutating func record(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) throws {
+    private mutating func record(_ raw: UnsafeRawBufferPointer, at locator: RowLocator, into batch: inout RowBatch) throws {
         var line = raw
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         if pendingHeader {
@@ -200,9 +212,9 @@ public struct DelimitedParser {
         if line.isEmpty { return }
         guard let keyIndex, let nameIndex else { return }
         scratch.removeAll(keepingCapacity: true)
-        if delta { return deltaRecord(line, into: &batch) }
+        if delta { return deltaRecord(line, at: locator, into: &batch) }
         guard let (key, name) = splitFields(line, first: keyIndex, second: nameIndex) else {
-            batch.skipped.malformed += 1
+            batch.skip(.malformed, raw: line, at: locator)
             return
         }
         scratch.withUnsafeBytes { unescaped in
@@ -211,9 +223,9 @@ public struct DelimitedParser {
             if let nullValue,
                 (!quoted.first && keyBytes.elementsEqual(nullValue)) || (!quoted.second && nameBytes.elementsEqual(nullValue))
             {
-                batch.skipped.null += 1
+                batch.skip(.null, raw: line, key: keyBytes, at: locator)
             } else {
-                batch.appendIfValid(key: keyBytes, name: nameBytes)
+                batch.appendIfValid(key: keyBytes, name: nameBytes, raw: line, at: locator)
             }
         }
     }
@@ -221,14 +233,14 @@ public struct DelimitedParser {
     /// A delta's record: the key and name as a load reads them, then the deleted flag (empty or
     /// NULL: false) and the watermark (empty or NULL: none); a flag that is neither true nor false
     /// makes the row malformed.
-    private mutating func deltaRecord(_ line: UnsafeRawBufferPointer, into batch: inout RowBatch) {
+    private mutating func deltaRecord(_ line: UnsafeRawBufferPointer, at locator: RowLocator, into batch: inout RowBatch) {
         guard let (key, name) = splitFields(line, first: 0, second: 1) else {
-            batch.skipped.malformed += 1
+            batch.skip(.malformed, raw: line, at: locator)
             return
         }
         let nameQuoted = quoted
         guard let (flag, mark) = splitFields(line, first: 2, second: 3) else {
-            batch.skipped.malformed += 1
+            batch.skip(.malformed, raw: line, at: locator)
             return
         }
         let markQuoted = quoted
@@ -241,16 +253,17 @@ public struct DelimitedParser {
             let flagBytes = flag.bytes(line, unescaped)
             let markBytes = mark.bytes(line, unescaped)
             guard !isNull(keyBytes, quoted: nameQuoted.first) else {
-                batch.skipped.null += 1
+                batch.skip(.null, raw: line, at: locator)
                 return
             }
             guard let deleted = isNull(flagBytes, quoted: markQuoted.first) ? false : Watermark.isDeleted(flagBytes) else {
-                batch.skipped.malformed += 1
+                batch.skip(.malformed, raw: line, key: keyBytes, at: locator)
                 return
             }
             batch.appendDelta(
                 key: keyBytes, name: isNull(nameBytes, quoted: nameQuoted.second) ? nil : nameBytes, deleted: deleted,
-                watermark: isNull(markBytes, quoted: markQuoted.second) || markBytes.isEmpty ? nil : markBytes)
+                watermark: isNull(markBytes, quoted: markQuoted.second) || markBytes.isEmpty ? nil : markBytes,
+                raw: line, at: locator)
         }
     }
 

@@ -119,7 +119,7 @@ public struct FileSource: Source {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw Self.openError(file, errno) }
         defer { close(fd) }
-        var rows = RowStream(format: options.rows, batchRows: batchRows, label: "'\(file)'")
+        var rows = RowStream(format: options.rows, batchRows: batchRows, label: "'\(file)'", input: file)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         /// Feeds bytes [from, to) (to EOF when nil) to the parser.

@@ -51,24 +51,25 @@ public struct NDJSONParser {
         var splitter = LineSplitter(maximumLineBytes: 0)
         swap(&splitter, &lines)
         defer { swap(&splitter, &lines) }
-        splitter.feed(chunk) { piece in self.piece(piece, into: &batch) }
+        splitter.feed(chunk) { piece, at in self.piece(piece, at: at, into: &batch) }
     }
 
     public mutating func finish(into batch: inout RowBatch) {
         var splitter = LineSplitter(maximumLineBytes: 0)
         swap(&splitter, &lines)
         defer { swap(&splitter, &lines) }
-        splitter.finish { piece in self.piece(piece, into: &batch) }
+        splitter.finish { piece, at in self.piece(piece, at: at, into: &batch) }
     }
 
-    private mutating func piece(_ piece: LineSplitter.Piece, into batch: inout RowBatch) {
+    private mutating func piece(_ piece: LineSplitter.Piece, at position: LineSplitter.Position, into batch: inout RowBatch) {
+        let locator = RowLocator(line: position.line, offset: position.offset)
         switch piece {
-        case .line(let line): self.line(line, into: &batch)
-        case .tooLong: batch.skipped.tooLong += 1
+        case .line(let line): self.line(line, at: locator, into: &batch)
+        case .tooLong(_, let head): head.withUnsafeBytes { batch.skip(.tooLong, raw: $0, at: locator) }
         }
     }
 
-    private mutating func line(_ raw: UnsafeRawBufferPointer, into batch: inout RowBatch) {
+    private mutating func line(_ raw: UnsafeRawBufferPointer, at locator: RowLocator, into batch: inout RowBatch) {
         var line = raw
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
@@ -82,37 +83,37 @@ public struct NDJSONParser {
             let more = again.members(Self.deletedField, Self.watermarkField, literals: true)
             scratch = again.scratch
             guard case .found(let flag, let mark) = more else {
-                if case .invalidUTF8 = more { batch.skipped.invalidUTF8 += 1 } else { batch.skipped.malformed += 1 }
+                batch.skip(more.isInvalidUTF8 ? .invalidUTF8 : .malformed, raw: line, at: locator)
                 return
             }
             scratch.withUnsafeBytes { decoded in
                 guard let key else {
-                    batch.skipped.null += 1
+                    batch.skip(.null, raw: line, at: locator)
                     return
                 }
                 guard let deleted = flag.map({ Watermark.isDeleted($0.bytes(line, decoded)) }) ?? false else {
-                    batch.skipped.malformed += 1
+                    batch.skip(.malformed, raw: line, key: key.bytes(line, decoded), at: locator)
                     return
                 }
                 let markBytes = mark?.bytes(line, decoded)
                 batch.appendDelta(
                     key: key.bytes(line, decoded), name: name?.bytes(line, decoded), deleted: deleted,
-                    watermark: markBytes?.isEmpty == false ? markBytes : nil)
+                    watermark: markBytes?.isEmpty == false ? markBytes : nil, raw: line, at: locator)
             }
             return
         }
         switch outcome {
         case .malformed:
-            batch.skipped.malformed += 1
+            batch.skip(.malformed, raw: line, at: locator)
         case .invalidUTF8:
-            batch.skipped.invalidUTF8 += 1
+            batch.skip(.invalidUTF8, raw: line, at: locator)
         case .found(let key, let name):
-            guard let key, let name else {
-                batch.skipped.null += 1
-                return
-            }
             scratch.withUnsafeBytes { decoded in
-                batch.appendIfValid(key: key.bytes(line, decoded), name: name.bytes(line, decoded))
+                guard let key, let name else {
+                    batch.skip(.null, raw: line, key: key?.bytes(line, decoded), at: locator)
+                    return
+                }
+                batch.appendIfValid(key: key.bytes(line, decoded), name: name.bytes(line, decoded), raw: line, at: locator)
             }
         }
     }
@@ -125,6 +126,11 @@ struct JSONScanner {
         case found(FieldBytes?, FieldBytes?)
         case malformed
         case invalidUTF8
+
+        var isInvalidUTF8: Bool {
+            if case .invalidUTF8 = self { return true }
+            return false
+        }
     }
 
     private struct Failure: Error {

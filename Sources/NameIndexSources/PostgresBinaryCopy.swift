@@ -89,12 +89,22 @@ public struct PostgresBinaryCopy: Sendable {
             }
             at = afterName
             rows += 1
+            let here = RowLocator(row: rows)
             guard let key, let name else {
-                batch.skipped.null += 1
+                let nameBytes = name.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+                if let key {
+                    try withKeyText(UnsafeRawBufferPointer(rebasing: bytes[key]), scratch: &scratch) {
+                        batch.skip(.null, raw: nil, key: $0, name: nameBytes, at: here)
+                    }
+                } else {
+                    batch.skip(.null, raw: nil, key: nil, name: nameBytes, at: here)
+                }
                 continue
             }
             let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[name])
-            try withKeyText(UnsafeRawBufferPointer(rebasing: bytes[key]), scratch: &scratch) { batch.appendIfValid(key: $0, name: nameBytes) }
+            try withKeyText(UnsafeRawBufferPointer(rebasing: bytes[key]), scratch: &scratch) {
+                batch.appendIfValid(key: $0, name: nameBytes, at: here)
+            }
         }
         return at
     }
@@ -104,8 +114,9 @@ public struct PostgresBinaryCopy: Sendable {
         _ bytes: UnsafeRawBufferPointer, key: Range<Int>?, name: Range<Int>?, flag: Range<Int>?, mark: Range<Int>?,
         into batch: inout RowBatch, scratch: inout (UInt64, UInt64, UInt64)
     ) throws {
+        let here = RowLocator(row: rows)
         guard let key else {
-            batch.skipped.null += 1
+            batch.skip(.null, raw: nil, name: name.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }, at: here)
             return
         }
         var deleted = false
@@ -116,7 +127,7 @@ public struct PostgresBinaryCopy: Sendable {
         let nameBytes = name.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
         let markBytes = mark.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
         try withKeyText(UnsafeRawBufferPointer(rebasing: bytes[key]), scratch: &scratch) {
-            batch.appendDelta(key: $0, name: nameBytes, deleted: deleted, watermark: markBytes)
+            batch.appendDelta(key: $0, name: nameBytes, deleted: deleted, watermark: markBytes, at: here)
         }
     }
 

@@ -44,7 +44,11 @@ struct RowStream {
     /// How many rows after the first are compared with it.
     static let comparedRows = 1000
 
-    init(format: RowFormat, batchRows: Int, label: String, preamble: Preamble = .none, delta: Bool = false) {
+    /// The file read, named in the skipped rows' locations; nil for a command's output.
+    private let input: String?
+
+    init(format: RowFormat, batchRows: Int, label: String, input: String? = nil, preamble: Preamble = .none, delta: Bool = false) {
+        self.input = input
         self.parser = format.makeParser(delta: delta)
         self.batchRows = batchRows
         self.batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows)
@@ -77,6 +81,14 @@ struct RowStream {
         guard !inspects || batch.count > Self.comparedRows else { return nil }
         inspectFirstBatch()
         defer { batch = RowBatch(reservingBytes: batchRows * 40, rows: batchRows) }
+        return stamped(batch)
+    }
+
+    /// `batch` with its skipped rows marked with the file they came from.
+    private func stamped(_ batch: RowBatch) -> RowBatch {
+        guard let input, !batch.skippedRows.isEmpty else { return batch }
+        var batch = batch
+        for i in batch.skippedRows.indices { batch.skippedRows[i].input = input }
         return batch
     }
 
@@ -94,7 +106,7 @@ struct RowStream {
         }
         inspectFirstBatch()
         defer { batch = RowBatch() }
-        return !batch.isEmpty || !batch.notices.isEmpty ? batch : nil
+        return !batch.isEmpty || !batch.notices.isEmpty ? stamped(batch) : nil
     }
 
     private mutating func feed(_ bytes: UnsafeRawBufferPointer) throws {
@@ -151,8 +163,9 @@ struct RowStream {
             Self.looksUnlike(keys[0], others: keys.dropFirst()) ? String(decoding: keys[0].prefix(120), as: UTF8.self) : nil
         }
         guard let shown = unlike else { return }
+        let first: [UInt8] = batch.withKeys(upTo: 1) { Array($0[0]) }
         batch.removeFirstRow()
-        batch.skipped.malformed += 1
+        first.withUnsafeBytes { batch.skip(.malformed, raw: $0, key: $0, at: RowLocator(line: 1, offset: 0)) }
         batch.notices.append(
             "\(label): the first row's key '\(shown)' is unlike the \(compared) keys after it: "
                 + "a prompt or banner printed before the data? It was skipped (counted as malformed); \(advice).")

@@ -188,6 +188,8 @@ public struct SQLiteSource: Source {
         let db: Database
         let statement: OpaquePointer
         private var scratch = [UInt8](repeating: 0, count: 48)
+        /// Rows stepped so far, for the skipped rows' locations.
+        private var rowsRead = 0
         /// A delta: four columns (key, name, deleted, watermark), the watermark bound to `?1`.
         let delta: Bool
 
@@ -228,18 +230,20 @@ public struct SQLiteSource: Source {
                     if step == SQLITE_INTERRUPT { throw CancellationError() }
                     throw SourceError(code: .io, message: "Failed to read from '\(db.path)': \(db.message(step))")
                 }
+                rowsRead += 1
+                let here = RowLocator(row: rowsRead)
                 if delta {
-                    deltaRow(into: &batch)
+                    deltaRow(into: &batch, at: here)
                     continue
                 }
                 if sqlite3_column_type(statement, 0) == SQLITE_NULL || sqlite3_column_type(statement, 1) == SQLITE_NULL {
-                    batch.skipped.null += 1
+                    nullRow(into: &batch, at: here)
                     continue
                 }
                 scratch.withUnsafeMutableBytes { scratch in
                     let key = SQLiteSource.column(statement, 0, scratch: scratch)
                     let name = SQLiteSource.column(statement, 1, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
-                    batch.appendIfValid(key: key, name: name)
+                    batch.appendIfValid(key: key, name: name, at: here)
                 }
             }
             return (batch, false)
@@ -247,9 +251,9 @@ public struct SQLiteSource: Source {
 
         /// The current row of a delta: NULL key is a NULL skip; a deleted flag that is neither
         /// true nor false (INTEGER: non-zero is true) is malformed; NULL deleted is false.
-        private func deltaRow(into batch: inout RowBatch) {
+        private func deltaRow(into batch: inout RowBatch, at here: RowLocator) {
             guard sqlite3_column_type(statement, 0) != SQLITE_NULL else {
-                batch.skipped.null += 1
+                nullRow(into: &batch, at: here)
                 return
             }
             let deleted: Bool?
@@ -259,7 +263,10 @@ public struct SQLiteSource: Source {
             default: deleted = Watermark.isDeleted(SQLiteSource.column(statement, 2, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0)))
             }
             guard let deleted else {
-                batch.skipped.malformed += 1
+                scratch.withUnsafeMutableBytes { scratch in
+                    let key = SQLiteSource.column(statement, 0, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<24]))
+                    batch.skip(.malformed, raw: nil, key: key, at: here)
+                }
                 return
             }
             scratch.withUnsafeMutableBytes { scratch in
@@ -268,7 +275,18 @@ public struct SQLiteSource: Source {
                     ? nil : SQLiteSource.column(statement, 1, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
                 let watermark = sqlite3_column_type(statement, 3) == SQLITE_NULL
                     ? nil : SQLiteSource.column(statement, 3, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[24..<48]))
-                batch.appendDelta(key: key, name: name, deleted: deleted, watermark: watermark)
+                batch.appendDelta(key: key, name: name, deleted: deleted, watermark: watermark, at: here)
+            }
+        }
+
+        /// Skips the current row for a NULL key or name; the sample shows the column that is not NULL.
+        private func nullRow(into batch: inout RowBatch, at here: RowLocator) {
+            scratch.withUnsafeMutableBytes { scratch in
+                let key = sqlite3_column_type(statement, 0) == SQLITE_NULL
+                    ? nil : SQLiteSource.column(statement, 0, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<24]))
+                let name = sqlite3_column_type(statement, 1) == SQLITE_NULL
+                    ? nil : SQLiteSource.column(statement, 1, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+                batch.skip(.null, raw: nil, key: key, name: name, at: here)
             }
         }
     }

@@ -17,6 +17,7 @@ import Testing
         ("nameindex_snapshot_bytes", "gauge"), ("nameindex_snapshot_write_duration_seconds", "histogram"),
         ("nameindex_lookup_connections", "gauge"), ("nameindex_control_connections", "gauge"),
         ("nameindex_lookup_connections_refused", "counter"), ("nameindex_control_connections_refused", "counter"),
+        ("nameindex_missed_keys", "gauge"),
     ]
 
     /// The samples of `text` as the parser read them: "type name labels value" lines.

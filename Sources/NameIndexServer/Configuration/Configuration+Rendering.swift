@@ -28,6 +28,8 @@ extension Configuration {
         lines.append(optional("metrics_textfile", daemon.metricsTextfile.map(TOMLText.string)))
         lines.append("metrics_interval = \(TOMLText.timeSpan(daemon.metricsInterval))")
         lines.append(optional("metrics_listen", daemon.metricsListenAddress.map { TOMLText.string($0.text) }))
+        lines.append("miss_sample = \(daemon.missSample)")
+        lines.append("skipped_sample = \(daemon.skippedSample)")
         for source in sources {
             lines.append("")
             lines.append("# from \(source.origin)")

@@ -47,6 +47,10 @@ public struct Configuration: Sendable, Equatable {
         /// (`metrics_textfile`), rewritten atomically every `metrics_interval`; nil: nowhere.
         public var metricsTextfile: String?
         public var metricsInterval: Duration = ConfigurationDefaults.metricsInterval
+        /// Places in each namespace's sample of the most missed keys (`miss_sample`); 0: none.
+        public var missSample = ConfigurationDefaults.missSample
+        /// Skipped rows kept per source from its last load (`skipped_sample`); 0: none.
+        public var skippedSample = ConfigurationDefaults.skippedSample
         /// Where the HTTP listener for Prometheus binds (`metrics_listen`); nil: no listener.
         var metricsListenAddress: ListenAddress?
 

@@ -40,6 +40,12 @@ public struct ConfigurationDefaults: Sendable, Equatable {
     public static let compactAbove = 0.05
     /// `snapshot_interval`.
     public static let snapshotInterval: Duration = .seconds(60)
+    /// `miss_sample`, and its largest value.
+    public static let missSample = 100
+    public static let maximumMissSample = 10_000
+    /// `skipped_sample`, and its largest value.
+    public static let skippedSample = 20
+    public static let maximumSkippedSample = 100
     /// `metrics_interval`.
     public static let metricsInterval: Duration = .seconds(15)
 }

@@ -62,6 +62,7 @@ public struct ConfigurationLoader: Sendable {
         .init("lookup_idle_timeout", .timeSpan), .init("lookup_threads", .integer), .init("control_group", .string),
         .init("reload_interval", .timeSpan), .init("reload_jitter", .timeSpan), .init("snapshot_interval", .timeSpan),
         .init("metrics_textfile", .absolutePath), .init("metrics_interval", .timeSpan), .init("metrics_listen", .string),
+        .init("miss_sample", .integer), .init("skipped_sample", .integer),
     ]
 
     /// Reads the keys one `[daemon]` table sets over what `daemon` holds.
@@ -88,6 +89,8 @@ public struct ConfigurationLoader: Sendable {
             daemon.metricsTextfile = value
         }
         if let value = try keys.timeSpan("metrics_interval") { daemon.metricsInterval = value }
+        if let n = try keys.wholeNumber("miss_sample", in: 0...ConfigurationDefaults.maximumMissSample) { daemon.missSample = n }
+        if let n = try keys.wholeNumber("skipped_sample", in: 0...ConfigurationDefaults.maximumSkippedSample) { daemon.skippedSample = n }
         if let text = try keys.string("metrics_listen") {
             guard let address = Configuration.Daemon.ListenAddress(text) else {
                 throw keys.error(.invalidValue, "metrics_listen", "expected a host and a port, such as \"127.0.0.1:9477\" or \"[::1]:9477\", got '\(text)'")

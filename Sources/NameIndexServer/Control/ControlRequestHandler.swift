@@ -193,6 +193,25 @@ struct ControlRequestHandler: Sendable {
                 case .metrics:
                     let text = await MetricsReport.render(store: store, coordinator: coordinator, counters: counters, events: events)
                     return try encode(IndexInterface.MetricsReply(text: text), allocator)
+                case .misses:
+                    let p = try parameters(IndexInterface.MissesParameters.self, frame, decoder)
+                    guard let index = await store.servingIndex() else {
+                        return encodeError(IndexInterface.Failure.shuttingDown.reply, allocator)
+                    }
+                    guard let misses = Inspection.misses(namespace: p.namespace, limit: p.limit, index: index, counters: counters) else {
+                        return encodeError(IndexInterface.Failure.noSuchNamespace(p.namespace).reply, allocator)
+                    }
+                    return try encode(misses, allocator)
+                case .explain:
+                    let p = try parameters(IndexInterface.ExplainParameters.self, frame, decoder)
+                    guard let index = await store.servingIndex() else {
+                        return encodeError(IndexInterface.Failure.shuttingDown.reply, allocator)
+                    }
+                    let status = await coordinator.status(index: index, version: ProductInfo.version)
+                    guard let explained = Inspection.explain(namespace: p.namespace, key: p.key, index: index, status: status) else {
+                        return encodeError(IndexInterface.Failure.noSuchNamespace(p.namespace).reply, allocator)
+                    }
+                    return try encode(explained, allocator)
                 case .cancelReload:
                     let cancelled = await coordinator.requestCancel()
                     return try encode(

@@ -15,7 +15,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     let access = try ControlAccess.resolving(group: settings.configuration.daemon.controlGroup)
     let descriptors = DescriptorBudget.raiseSoftLimit()
     let store = Store()
-    let counters = LookupCounters()
+    let counters = LookupCounters(missSample: settings.configuration.daemon.missSample)
     let events = MetricEvents()
     events.declare(sources: settings.configuration.sources.map(\.name))
     events.declare(reloadIntervals: settings.configuration.sources.compactMap { s in s.reloadInterval.map { (s.name, $0) } })
@@ -29,10 +29,12 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
             runner: FetchRunner(
                 limiter: ConcurrencyLimiter(limit: settings.configuration.daemon.maxParallelFetches),
                 logger: logger, board: board,
-                remoteLimiter: ConcurrencyLimiter(limit: settings.configuration.daemon.maxParallelCommands)),
+                remoteLimiter: ConcurrencyLimiter(limit: settings.configuration.daemon.maxParallelCommands),
+                skippedSample: settings.configuration.daemon.skippedSample),
             logger: logger),
         notifier: settings.notifier, clock: settings.clock, logger: logger)
     reload.events = events
+    reload.counters = counters
     reload.snapshotPath = settings.snapshotPath
     do {
         reload.stateLock = try StateDirectoryLock(directory: settings.stateDirectory, snapshotPath: settings.snapshotPath)

@@ -58,12 +58,13 @@ struct HGETBatch {
         if keys.count > 1 {
             // All at once, their cache misses overlapped; bounded as a whole by one reply's limit.
             let mark = reply.limit(to: limit)
-            index.names(slot: slot, count: keys.count, key: { UnsafeRawBufferPointer(rebasing: bytes[keys[$0]]) }) { _, name in
+            index.names(slot: slot, count: keys.count, key: { UnsafeRawBufferPointer(rebasing: bytes[keys[$0]]) }) { i, name in
                 if let name {
                     reply.bulk(name)
                     hits += 1
                 } else {
                     reply.null()
+                    tally.miss(slot: slot, key: UnsafeRawBufferPointer(rebasing: bytes[keys[i]]), index: index)
                 }
             }
             guard reply.overflowed else {
@@ -78,6 +79,8 @@ struct HGETBatch {
         for key in keys {
             guard let name = index.name(slot: slot, key: UnsafeRawBufferPointer(rebasing: bytes[key])) else {
                 reply.null()
+                // A batch of more than one has noted its misses above.
+                if keys.count == 1 { tally.miss(slot: slot, key: UnsafeRawBufferPointer(rebasing: bytes[key]), index: index) }
                 continue
             }
             hits += 1
@@ -92,4 +95,5 @@ struct HGETBatch {
         }
         tally.count(slot: slot, namespaces: index.namespaceCount, lookups: keys.count, hits: hits)
     }
+
 }

@@ -13,12 +13,13 @@ extension RESPCommands {
             return .keepOpen
         }
         var hits = 0
-        index.names(slot: slot, count: keys, key: { argument($0 + 2) }) { _, name in
+        index.names(slot: slot, count: keys, key: { argument($0 + 2) }) { i, name in
             if let name {
                 reply.bulk(name)
                 hits += 1
             } else {
                 reply.null()
+                tally.miss(slot: slot, key: argument(i + 2), index: index)
             }
         }
         tally.count(slot: slot, namespaces: index.namespaceCount, lookups: keys, hits: hits)
@@ -46,6 +47,7 @@ extension RESPCommands {
         resolve(1, &cache).flatMap { slot in
             let name = index.name(slot: slot, key: argument(2))
             tally.count(slot: slot, namespaces: index.namespaceCount, lookups: 1, hits: name == nil ? 0 : 1)
+            if name == nil { tally.miss(slot: slot, key: argument(2), index: index) }
             return name
         }
     }

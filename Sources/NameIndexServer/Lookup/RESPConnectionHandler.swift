@@ -34,7 +34,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private var pending: ByteBuffer?
     /// Replies not yet written.
     private var replies: ByteBuffer?
-    private var tally = LookupTally()
+    private var tally: LookupTally
     private var cache = NamespaceCache()
     private var batch = HGETBatch()
     /// The generation the tally counts against, during a read.
@@ -58,6 +58,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         self.parser = parser
         self.limits = limits
         self.session = RESPSession(id: server.newClientID())
+        self.tally = LookupTally(counters: server.counters)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -105,7 +106,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let index = tallied { tally.flush(into: server.counters, index: index) }
+        if let index = tallied { tally.flush(index: index) }
         context.fireChannelInactive()
     }
 
@@ -158,7 +159,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             waitForIndex(context: context)
             return false
         }
-        if let previous = tallied, previous !== index { tally.flush(into: server.counters, index: previous) }
+        if let previous = tallied, previous !== index { tally.flush(index: previous) }
         tallied = index
         var reply = RESPReply(buffer: takeReplyBuffer(context: context), version: session.version)
         var consumed = 0
@@ -298,7 +299,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         }
         // Counted once per read; and no reference to the generation outlives the read, so an
         // idle connection never keeps an old generation alive.
-        if let index = tallied { tally.flush(into: server.counters, index: index) }
+        if let index = tallied { tally.flush(index: index) }
         tallied = nil
     }
 

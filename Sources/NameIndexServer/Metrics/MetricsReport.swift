@@ -12,6 +12,8 @@ struct MetricsReport {
     let counts: [String: LookupCounters.Counts]
     /// Bytes per namespace of the serving generation.
     let namespaceBytes: [String: Int]
+    /// Estimated distinct keys missed per namespace since the last full reload.
+    var missedKeys: [String: Int] = [:]
     let events: MetricEvents
     /// Now, in microseconds since the epoch.
     let now: UInt64
@@ -20,8 +22,8 @@ struct MetricsReport {
     static func render(store: Store, coordinator: ReloadCoordinator, counters: LookupCounters, events: MetricEvents) async -> String {
         let status = await coordinator.status(index: store.current, version: ProductInfo.version)
         return MetricsReport(
-            status: status, counts: counters.snapshot(), namespaceBytes: namespaceBytes(store.current), events: events,
-            now: WallClock.system.now()
+            status: status, counts: counters.snapshot(), namespaceBytes: namespaceBytes(store.current),
+            missedKeys: counters.missedKeys(), events: events, now: WallClock.system.now()
         ).text
     }
 
@@ -56,6 +58,12 @@ struct MetricsReport {
                     help: "Keys looked up on the lookup socket, found (hit) or not (miss)."
                 ).increment(by: Int64(value))
             }
+        }
+        for (namespace, keys) in missedKeys.sorted(by: { $0.key < $1.key }) {
+            gauge(
+                "nameindex_missed_keys", [("namespace", namespace)],
+                "Distinct keys looked up on the lookup socket and not found since the last full reload (estimated, about 1.6 %).",
+                Double(keys))
         }
         var progressRows = 0
         var previousRows = 0

@@ -22,9 +22,12 @@ struct FetchRunner: Sendable {
     /// Bounds the fetches whose work runs elsewhere, ``Source/worksElsewhere``
     /// (`max_parallel_commands`); nil: ``limiter`` bounds them too.
     var remoteLimiter: ConcurrencyLimiter?
+    /// Skipped rows kept per source (`skipped_sample`).
+    var skippedSample = ConfigurationDefaults.skippedSample
 
     init(limiter: ConcurrencyLimiter, logger: Logger, board: FetchProgressBoard = FetchProgressBoard(),
-         remoteLimiter: ConcurrencyLimiter? = nil) {
+         remoteLimiter: ConcurrencyLimiter? = nil, skippedSample: Int = ConfigurationDefaults.skippedSample) {
+        self.skippedSample = skippedSample
         self.limiter = limiter
         self.logger = logger
         self.board = board
@@ -78,7 +81,7 @@ struct FetchRunner: Sendable {
         }
         // The source's own bound, inside the daemon-wide one.
         let sourceLimit = ConcurrencyLimiter(limit: min(count, policy.parallelism))
-        let results = await withTaskGroup(of: (Int, Result<(KeyTableBuilder, SkipCounts), PartitionFailure>).self) { group in
+        let results = await withTaskGroup(of: (Int, Result<(KeyTableBuilder, SkipTally), PartitionFailure>).self) { group in
             for index in 0..<count {
                 group.addTask {
                     await sourceLimit.acquire()
@@ -90,21 +93,22 @@ struct FetchRunner: Sendable {
                     return (index, result)
                 }
             }
-            var results = [Result<(KeyTableBuilder, SkipCounts), PartitionFailure>?](repeating: nil, count: count)
+            var results = [Result<(KeyTableBuilder, SkipTally), PartitionFailure>?](repeating: nil, count: count)
             for await (index, result) in group { results[index] = result }
             return results.map { $0! }
         }
         await fetcher.finish()
         var merged: KeyTableBuilder?
-        var skipped = SkipCounts()
+        var skipped = SkipTally(limit: skippedSample)
         do {
             for result in results {
                 let (builder, partSkipped) = try result.get()
-                skipped += partSkipped
+                skipped.add(partSkipped)
                 if let merged { try merged.absorb(builder) } else { merged = builder }
             }
             outcome.table = try merged?.finish()
-            outcome.skipped = skipped
+            outcome.skipped = skipped.counts
+            outcome.skippedRows = skipped.rows
         } catch let failure as PartitionFailure {
             outcome.error = failure.message
             outcome.sharedStateLost = results.contains { if case .failure(let f) = $0 { f.sharedStateLost } else { false } }
@@ -224,20 +228,21 @@ struct FetchRunner: Sendable {
 
     /// One attempt, raced against its deadline and its stall detector.
     private func attempt(_ source: any Source, _ fetcher: any PartitionFetcher, _ partition: Partition, policy: FetchPolicy) async throws
-        -> (KeyTableBuilder, SkipCounts)
+        -> (KeyTableBuilder, SkipTally)
     {
         let clock = ContinuousClock()
         let started = clock.now
         let lastProgress = ProgressTime(started)
         let board = self.board
         let logger = self.logger
-        return try await withThrowingTaskGroup(of: (KeyTableBuilder, SkipCounts)?.self) { group in
+        let sample = skippedSample
+        return try await withThrowingTaskGroup(of: (KeyTableBuilder, SkipTally)?.self) { group in
             group.addTask {
                 let builder = KeyTableBuilder()
-                var skipped = SkipCounts()
+                var skipped = SkipTally(limit: sample)
                 try await fetcher.fetch(partition) { batch in
                     try builder.add(batch)
-                    skipped += batch.skipped
+                    skipped.add(batch, partition: partition)
                     for notice in batch.notices {
                         logger.warning(
                             "Source '\(source.name)', partition \(partition): \(notice)", metadata: ["source": "\(source.name)"])

@@ -97,7 +97,10 @@ struct IndexLoader: Sendable {
                 builder.add(source: source.name, namespace: source.namespace, layer: kept.layer, watermark: kept.watermark)
             }
         }
-        return (builder.build(), outcomes)
+        let (index, shadowed) = builder.build(shadowExamples: runner.skippedSample)
+        var marked = outcomes
+        for i in marked.indices { marked[i].shadowedRows = shadowed[marked[i].source] ?? [] }
+        return (index, marked)
     }
 
     /// Why `rows` fails the guards, or nil when they pass.

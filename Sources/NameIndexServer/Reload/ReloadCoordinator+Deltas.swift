@@ -35,11 +35,6 @@ extension ReloadCoordinator {
         return nil
     }
 
-    /// Takes the sources whose delta timer is due at `now`.
-    func takeDueDeltas(at now: UInt64) -> Set<String> {
-        stopped ? [] : deltaScheduler.takeDue(at: now)
-    }
-
     /// The reply to `Status`, for the generation `index`.
     func status(index: Index?, version: String) -> IndexInterface.StatusReply {
         var reply = IndexInterface.StatusReply(
@@ -65,6 +60,11 @@ extension ReloadCoordinator {
             })
         reply.changes = changes
         reply.changesFrom = changesFrom
+        for i in reply.sources.indices {
+            let name = reply.sources[i].name
+            let rows = (loadSkippedRows[name] ?? []) + (shadowedRows[name] ?? [])
+            reply.sources[i].skippedRows = rows.isEmpty ? nil : rows.map(IndexInterface.SkippedRow.init)
+        }
         for i in reply.sources.indices where reply.sources[i].delta != nil {
             let name = reply.sources[i].name
             let layer = index?.sourceTable(name)
@@ -73,6 +73,7 @@ extension ReloadCoordinator {
             reply.sources[i].delta?.overlayBytes = layer?.layer.overlayBytes ?? 0
             reply.sources[i].delta?.nextDeltaUSec = deltaScheduler.next(name)?.atUSec
             reply.sources[i].delta?.running = runningDelta?.contains(name) ?? false
+            reply.sources[i].delta?.queued = pendingDelta?.contains(name) ?? false
         }
         return reply
     }

@@ -211,6 +211,7 @@ actor ReloadCoordinator {
             status.rows = entry?.layer.count ?? 0
             status.shadowed = entry?.shadowed ?? 0
             status.bytes = entry?.layer.memoryBytes ?? 0
+            shadowedRows[status.name] = outcome.shadowedRows
             guard outcome.fetched else {
                 // Not asked for: its rows, and its state, carry over.
                 sources[i] = status
@@ -236,6 +237,7 @@ actor ReloadCoordinator {
                 status.skippedMalformed = outcome.skipped.malformed
                 status.skippedTooLong = outcome.skipped.tooLong
                 status.duplicates = entry?.table.duplicates ?? 0
+                loadSkippedRows[status.name] = outcome.skippedRows
             }
             sources[i] = status
         }
@@ -293,8 +295,16 @@ actor ReloadCoordinator {
     var changesFrom: UInt64?
 
     /// Takes the sources whose scheduled reload is due at `now`.
-    func takeDue(at now: UInt64) -> Set<String> {
-        stopped ? [] : scheduler.takeDue(at: now)
+    /// Queues the full reloads, deltas and snapshot write whose timers are due at `now`, in one
+    /// step so that `Status` never sees a timer taken and its work not yet queued. Returns the
+    /// sources whose full reload it queued.
+    func queueDueTimers(at now: UInt64) -> Set<String> {
+        guard !stopped else { return [] }
+        let due = scheduler.takeDue(at: now)
+        if !due.isEmpty { _ = requestReloadInBackground(sources: due, trigger: "timer") }
+        requestDeltaInBackground(sources: deltaScheduler.takeDue(at: now))
+        queueSnapshotIfDue(at: now)
+        return due
     }
 
     /// The earliest scheduled reload, delta or snapshot, if any.
@@ -373,6 +383,10 @@ actor ReloadCoordinator {
     var pendingDeltaWaiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
     /// The sources of the running delta (nil: none runs), and its callers.
     var runningDelta: Set<String>?
+    /// Per source, the first `skipped_sample` rows its last good load skipped, and the keys an
+    /// earlier source shadows in the serving generation; shown in `Status`.
+    var loadSkippedRows: [String: [SkippedRow]] = [:]
+    var shadowedRows: [String: [SkippedRow]] = [:]
     var deltaWaiters: [AsyncStream<ReloadTicket.Event>.Continuation] = []
     var pendingCompaction: Set<String> = []
     var pendingSnapshot = false

@@ -38,6 +38,8 @@ struct ReloadService: Service {
     var refreshOnStart = true
     /// What the metrics count as it happens.
     var events = MetricEvents()
+    /// The lookup socket's counters: a full reload resets their samples of missed keys.
+    var counters: LookupCounters?
     /// After a delta, the snapshot is rewritten at most once per this (`snapshot_interval`).
     var snapshotInterval: Duration = ConfigurationDefaults.snapshotInterval
 
@@ -135,14 +137,10 @@ struct ReloadService: Service {
     private func runTimers() async {
         while !Task.isCancelled {
             let now = clock.now()
-            let due = await coordinator.takeDue(at: now)
+            let due = await coordinator.queueDueTimers(at: now)
             if !due.isEmpty {
                 logger.info("Reloading \(due.sorted().map { "'\($0)'" }.joined(separator: ", ")) (scheduled).")
-                await coordinator.requestReloadInBackground(sources: due, trigger: "timer")
             }
-            let deltas = await coordinator.takeDueDeltas(at: now)
-            if !deltas.isEmpty { await coordinator.requestDeltaInBackground(sources: deltas) }
-            await coordinator.queueSnapshotIfDue(at: now)
             let wait = await coordinator.earliestDue.map { $0 > now ? $0 - now : 0 } ?? 1_000_000
             try? await ReloadScheduler.sleep(for: .microseconds(Int64(min(max(wait, 10_000), timerTick))))
         }
@@ -271,6 +269,7 @@ struct ReloadService: Service {
             return
         }
         store.swap(index)
+        counters?.resetMisses()
         let duration = ContinuousClock.now - started
         await recordLoad(outcomes, outcome: outcomes.contains { $0.error != nil } ? "failure" : "success")
         let outcome = await coordinator.loadFinished(

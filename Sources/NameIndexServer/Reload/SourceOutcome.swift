@@ -9,6 +9,11 @@ struct SourceOutcome: Sendable {
     /// The freshly built table; nil when the fetch failed.
     var table: KeyTable?
     var skipped = SkipCounts()
+    /// The first `skipped_sample` rows skipped, in partition order.
+    var skippedRows: [SkippedRow] = []
+    /// The first `skipped_sample` keys of the source that an earlier source of its namespace
+    /// holds too, in the generation this load built (set for every source, fetched or not).
+    var shadowedRows: [SkippedRow] = []
     /// Why the fetch failed, for people; nil on success.
     var error: String?
     var duration: Duration = .zero
@@ -24,4 +29,29 @@ struct SourceOutcome: Sendable {
     var watermark: String?
     /// Why it failed, for the metrics; nil with no error (an error without one is the fetch's).
     var failure: MetricEvents.FailureReason?
+}
+
+/// Rows a fetch skipped: their counts by reason, and the first `limit` of them.
+struct SkipTally: Sendable {
+    var counts = SkipCounts()
+    var rows: [SkippedRow] = []
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Adds what `batch` skipped; its rows are marked with `partition` when there are several.
+    mutating func add(_ batch: RowBatch, partition: Partition?) {
+        counts += batch.skipped
+        guard rows.count < limit else { return }
+        for var row in batch.skippedRows.prefix(limit - rows.count) {
+            if let partition, partition.count > 1 { row.partition = partition.index }
+            rows.append(row)
+        }
+    }
+
+    /// Adds another partition's tally after this one's.
+    mutating func add(_ other: SkipTally) {
+        counts += other.counts
+        rows += other.rows.prefix(max(0, limit - rows.count))
+    }
 }

@@ -129,7 +129,8 @@ final class ProgressDisplay {
         fflush(nil)
     }
 
-    /// `users      running   1,204,332 rows  38.1 MiB  812,004 rows/s  partitions 2/4 done`
+    /// `users      running   1,204,332 rows  38.1 MiB  812,004 rows/s  [#########-----------]  45%  ETA 12s  partitions 2/4 done`
+    /// (the bar when the previous load's rows are known: `source.rows`, what the serving generation holds).
     static func line(_ source: IndexInterface.SourceStatus) -> String {
         guard let fetch = source.fetch else { return "\(source.name)  \(source.state.displayName)" }
         var text = "\(source.name.padding(toLength: max(12, source.name.count), withPad: " ", startingAt: 0)) "
@@ -138,6 +139,11 @@ final class ProgressDisplay {
         if fetch.elapsedUSec > 0 {
             let rate = Double(fetch.rows) / (Double(fetch.elapsedUSec) / 1e6)
             text += "  \(HumanFormat.count(Int(rate))) rows/s"
+        }
+        if fetch.state == .running,
+            let bar = ProgressBar.text(rows: fetch.rows, previousRows: source.rows, elapsedUSec: fetch.elapsedUSec)
+        {
+            text += "  " + bar
         }
         if let parts = fetch.partitions {
             text += "  partitions \(parts.filter { $0.state == .done }.count)/\(parts.count) done"

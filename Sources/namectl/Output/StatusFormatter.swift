@@ -6,6 +6,8 @@ struct StatusFormatter {
     /// The time to measure "ago" from, in microseconds since the epoch.
     let now: UInt64
     let legend: Bool
+    /// `--verbose`: the skipped rows each source keeps too.
+    var verbose = false
 
     func render(_ status: IndexInterface.StatusReply, socket: String) -> String {
         var out = ""
@@ -84,7 +86,25 @@ struct StatusFormatter {
         if !details.isEmpty {
             out += "\n" + details.joined(separator: "\n") + "\n"
         }
+        if verbose {
+            for source in status.sources {
+                guard let rows = source.skippedRows, !rows.isEmpty else { continue }
+                out += "\n\(source.name): skipped in its last load (the first \(rows.count)):\n"
+                out += Self.skippedTable(rows, legend: legend).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+            }
+        }
         return out
+    }
+
+    /// The sample of skipped rows as a table: reason, where, key and the row's bytes.
+    static func skippedTable(_ rows: [IndexInterface.SkippedRow], legend: Bool) -> String {
+        var table = TextTable(columns: ["REASON", "LOCATION", "KEY", "ROW"])
+        for row in rows {
+            let raw = row.raw + (row.rawBytes > IndexInterface.SkippedRow.maximumRawBytes ? "… (\(HumanFormat.bytes(row.rawBytes)))" : "")
+            table.append([row.reason, row.location, row.key ?? "-", raw])
+        }
+        return table.render(legend: legend)
     }
 
     private func describeState(_ status: IndexInterface.StatusReply) -> String {
@@ -110,6 +130,9 @@ struct StatusFormatter {
         if fetch.state == .running {
             line += ", \(HumanFormat.count(fetch.rows, "row")) (\(HumanFormat.bytes(fetch.bytes))) so far"
             line += ", \(HumanFormat.count(Int(Double(fetch.rows) / seconds))) rows/s"
+            if let bar = ProgressBar.text(rows: fetch.rows, previousRows: source.rows, elapsedUSec: fetch.elapsedUSec) {
+                line += " " + bar
+            }
         }
         return line + ", \(HumanFormat.duration(microseconds: fetch.elapsedUSec, coarse: true))"
     }
@@ -157,7 +180,7 @@ struct StatusFormatter {
         }
         parts.append("\(HumanFormat.count(delta.applied, "delta")) since the last full load")
         parts.append("overlay \(HumanFormat.count(delta.overlayRows, "row")) (\(HumanFormat.bytes(delta.overlayBytes)))")
-        if delta.running { parts.append("a delta is running") } else if let next = delta.nextDeltaUSec { parts.append("next delta \(formatIn(next))") }
+        if delta.running { parts.append("a delta is running") } else if delta.queued { parts.append("a delta is queued") } else if let next = delta.nextDeltaUSec { parts.append("next delta \(formatIn(next))") }
         if let at = delta.lastCompactionUSec {
             parts.append(
                 "compacted \(formatAgo(at)) into \(HumanFormat.count(delta.lastCompactionRows ?? 0, "row"))"
