@@ -161,6 +161,39 @@ import Testing
         try await daemon.stop()
     }
 
+    @Test func aRunningFetchShowsABarAndAnETAAgainstThePreviousLoad() async throws {
+        // 40,000 rows; once 'slow' exists, a fetch prints half of them, then holds until 'go'.
+        let script = "seq 1 20000 | sed 's/.*/&\\tn&/'; if [ -e slow ]; then touch running; while [ ! -e go ]; do sleep 0.05; done; fi; "
+            + "seq 20001 40000 | sed 's/.*/&\\tn&/'"
+        let daemon = try DaemonHarness(configuration: """
+            [[source]]
+            name = "users"
+            namespace = "user"
+            kind = "command"
+            command = ["sh", "-c", "\(script)"]
+            """)
+        try await daemon.start()
+        #expect(try await daemon.client.status().sources[0].rows == 40_000)
+        try daemon.write("slow", "")
+        _ = try daemon.namectl(["reload"])
+        try await daemon.waitForFile("running")
+        // The rows before the hold reach the daemon in batches: wait for the first to be counted.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await (daemon.client.status().sources[0].fetch?.rows ?? 0) == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let status = try daemon.namectl(["status"])
+        let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("users: running") }.map(String.init) ?? ""
+        #expect(line.contains("so far") && line.contains("rows/s"), "\(status.stdout)")
+        // Between 0 and 50 % of the 40,000 of the previous load, with an ETA.
+        #expect(line.range(of: #"\[#*-+\] +[0-9]+%  ETA "#, options: .regularExpression) != nil, "\(line)")
+        let percent = line.range(of: #"[0-9]+%"#, options: .regularExpression).map { Int(line[$0].dropLast()) ?? -1 } ?? -1
+        #expect((1...50).contains(percent), "\(line)")
+        try daemon.write("go", "")
+        try await daemon.waitForGeneration(2)
+        try await daemon.stop()
+    }
+
     @Test func reloadWaitPrintsALinePerSourceWhenNotATerminal() async throws {
         let daemon = try DaemonHarness(configuration: Fixture.configuration, files: Fixture.files)
         try await daemon.start()
