@@ -20,6 +20,10 @@ BINDIR        ?= $(PREFIX)/bin
 MANDIR        ?= $(PREFIX)/share/man
 DATADIR       ?= $(PREFIX)/share/nameindexd
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
+# Shell completions of namectl, generated from the built binary (swift-argument-parser).
+BASHCOMPDIR   ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR    ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR   ?= $(PREFIX)/share/fish/vendor_completions.d
 
 UNITS = nameindexd.service nameindexd.socket nameindexd-lookup.socket nameindexd-reload.service nameindexd-reload.timer
 DEMO  = $(wildcard examples/demo/*)
@@ -45,12 +49,18 @@ install:
 	install -m 0644 man/nameindexd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 examples/nameindexd.toml $(DESTDIR)$(DATADIR)/nameindexd.toml.example
 	install -m 0644 $(DEMO) $(DESTDIR)$(DATADIR)/demo/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(BINPATH)/namectl --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/namectl
+	$(BINPATH)/namectl --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_namectl
+	$(BINPATH)/namectl --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/namectl.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/namectl $(DESTDIR)$(ZSHCOMPDIR)/_namectl $(DESTDIR)$(FISHCOMPDIR)/namectl.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nameindexd $(DESTDIR)$(BINDIR)/namectl
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	rm -f $(DESTDIR)$(MANDIR)/man1/namectl.1 $(DESTDIR)$(MANDIR)/man5/nameindexd.toml.5 $(DESTDIR)$(MANDIR)/man8/nameindexd.8
 	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/namectl $(DESTDIR)$(ZSHCOMPDIR)/_namectl $(DESTDIR)$(FISHCOMPDIR)/namectl.fish
 
 check:
 	scripts/test

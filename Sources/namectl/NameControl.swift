@@ -13,7 +13,7 @@ struct NameControl: AsyncParsableCommand {
             $XDG_RUNTIME_DIR/nameindexd/control, else /run/nameindexd/control. See namectl(1).
             """,
         version: ProductInfo.version,
-        subcommands: [Status.self, Get.self, Namespaces.self, Reload.self, Metrics.self, Misses.self, Explain.self, Skipped.self],
+        subcommands: [Status.self, Get.self, Namespaces.self, Reload.self, Metrics.self, Misses.self, Explain.self, Skipped.self, Annotate.self],
         defaultSubcommand: Status.self)
 
     /// Options given before the verb (`namectl --socket P get …`); each verb merges them with its own.

@@ -34,6 +34,8 @@ import Testing
             "./usr/share/man/man8/nameindexd.8.gz", "./usr/share/man/man1/namectl.1.gz",
             "./usr/share/man/man5/nameindexd.toml.5.gz", "./usr/share/nameindexd/nameindexd.toml.example",
             "./usr/share/nameindexd/demo/nameindexd.toml",
+            "./usr/share/bash-completion/completions/namectl", "./usr/share/zsh/vendor-completions/_namectl",
+            "./usr/share/fish/vendor_completions.d/namectl.fish",
         ] {
             #expect(contents.contains(" \(path)\n"), "the package holds \(path)")
         }
@@ -44,6 +46,18 @@ import Testing
         let unit = try String(contentsOfFile: "\(tree)/usr/lib/systemd/system/nameindexd.service", encoding: .utf8)
         #expect(unit.contains("\nExecStart=/usr/bin/nameindexd\n"))
         #expect(unit.contains("\nExecReload=/usr/bin/namectl reload --wait\n"))
+        // The completions know every verb, and bash and fish read them.
+        let bash = try String(contentsOfFile: "\(tree)/usr/share/bash-completion/completions/namectl", encoding: .utf8)
+        for verb in ["status", "get", "reload", "misses", "explain", "skipped", "annotate"] {
+            #expect(bash.contains(verb), "the bash completion offers \(verb)")
+        }
+        let loaded = try spawnAndWait(
+            "/bin/bash", ["-c", "source \"$0\" && complete -p namectl", "\(tree)/usr/share/bash-completion/completions/namectl"])
+        #expect(loaded.status == 0 && loaded.stdout.contains("namectl"), "\(loaded.stderr)")
+        let zsh = try String(contentsOfFile: "\(tree)/usr/share/zsh/vendor-completions/_namectl", encoding: .utf8)
+        #expect(zsh.hasPrefix("#compdef namectl"))
+        let fish = try String(contentsOfFile: "\(tree)/usr/share/fish/vendor_completions.d/namectl.fish", encoding: .utf8)
+        #expect(fish.contains("complete -c 'namectl'") && fish.contains("annotate"))
     }
 
     @Test(.enabled(if: getuid() == 0, "booting a private systemd needs root"))
