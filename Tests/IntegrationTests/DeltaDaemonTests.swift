@@ -274,17 +274,31 @@ struct ServedView {
                 path = "fallback.tsv"
                 """, files: ["fallback.tsv": "1\tfallback one\n9\tfallback nine\n"])
         let table = try DeltaTable.sqlite(daemon.directory.appendingPathComponent("app.db").path)
-        try table.sql("INSERT INTO users(id, name) VALUES (1, 'one'), (2, 'two');")
+        // A hundred more rows, so that the deltas below stay in the overlay (under compact_above).
+        try table.sql("INSERT INTO users(id, name) VALUES (1, 'one'), (2, 'two');"
+            + (100..<200).map { "INSERT INTO users(id, name) VALUES (\($0), 'n\($0)');" }.joined())
         try await daemon.start()
         let view = ServedView(daemon: daemon)
         #expect(try view.get("user", ["1", "2", "9"]) == ["1": "one", "2": "two", "9": "fallback nine"])
+        #expect(try await daemon.client.status().sources[1].skippedRows?.map(\.key) == ["1"], "1 is shadowed before the delta")
         try table.sql("UPDATE users SET deleted = true WHERE id IN (1, 2);")
         #expect(try daemon.namectl(["reload", "--delta", "--wait"]).status == 0)
         // The tombstone hides key 1 in 'users' only: 'fallback' answers it now.
-        try view.expectServes("user", ["1": "fallback one", "9": "fallback nine"], keys: ["2"], "after the tombstones")
+        let hundred = Dictionary(uniqueKeysWithValues: (100..<200).map { ("\($0)", "n\($0)") })
+        try view.expectServes("user", hundred.merging(["1": "fallback one", "9": "fallback nine"]) { $1 }, keys: ["2"], "after the tombstones")
         let status = try await daemon.client.status()
         #expect(status.sources[1].shadowed == 0, "nothing of 'fallback' is shadowed any more")
         #expect(status.changes?.first { $0.namespace == "user" }.map { [$0.added, $0.removed, $0.changed] } == [0, 1, 1])
+        // Explain says where each answer comes from: a tombstone of a delta, then the next source.
+        #expect(status.sources[1].skippedRows == nil, "a shadowing that a delta ended is not shown")
+        let one = try await daemon.client.explain(namespace: "user", key: "1")
+        #expect(one.answeredBy == "fallback" && one.name == "fallback one" && one.generation == status.generation)
+        #expect(one.sources.map(\.answer) == [.deleted, .name], "\(one.sources)")
+        #expect(one.sources[0].loadedAtUSec == status.sources[0].delta?.lastUSec)
+        try table.sql("INSERT INTO users(id, name) VALUES (3, 'three');")
+        #expect(try daemon.namectl(["reload", "--delta", "--wait"]).status == 0)
+        let three = try daemon.namectl(["explain", "user", "3"])
+        #expect(three.stdout.contains("users (sqlite): three from a delta — answers"), "\(three.stdout)")
         try await daemon.stop()
     }
 

@@ -212,9 +212,13 @@ import Testing
                 && box.property("SubState", of: "nameindexd.service") == "running"
         }
         #expect(restarted, "the watchdog restarted the daemon")
-        let journal = try box.journal("-u", "nameindexd.service", "-o", "cat").stdout
-        #expect(journal.contains("Watchdog timeout"), "\(journal)")
-        #expect(journal.contains("Serving snapshot of generation 3"), "\(journal)")
+        // journald may take the daemon's lines after systemd has seen it ready: wait for them.
+        var journal = ""
+        let logged = try box.wait(seconds: 30) {
+            journal = try box.journal("-u", "nameindexd.service", "-o", "cat").stdout
+            return journal.contains("Watchdog timeout") && journal.contains("Serving snapshot of generation 3")
+        }
+        #expect(logged, "\(journal)")
         #expect(try box.property("MainPID", of: "nameindexd.service") != mainPID)
         #expect(try box.run([namectl, "get", "user", "3"]).stdout == "3\tGrace\n")
 

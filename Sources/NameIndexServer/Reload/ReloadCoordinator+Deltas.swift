@@ -62,7 +62,14 @@ extension ReloadCoordinator {
         reply.changesFrom = changesFrom
         for i in reply.sources.indices {
             let name = reply.sources[i].name
-            let rows = (loadSkippedRows[name] ?? []) + (shadowedRows[name] ?? [])
+            // Deltas since the load may have ended a shadowing: show only those that still hold.
+            let shadowed = (shadowedRows[name] ?? []).filter { row in
+                guard let key = row.key, let holder = row.shadowedBy, let index else { return false }
+                return key.withUnsafeBytes { key in
+                    index.sourceTable(holder)?.layer.contains(key) == true && index.sourceTable(name)?.layer.contains(key) == true
+                }
+            }
+            let rows = (loadSkippedRows[name] ?? []) + shadowed
             reply.sources[i].skippedRows = rows.isEmpty ? nil : rows.map(IndexInterface.SkippedRow.init)
         }
         for i in reply.sources.indices where reply.sources[i].delta != nil {
