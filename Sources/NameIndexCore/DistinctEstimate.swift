@@ -19,6 +19,13 @@ public final class DistinctEstimate: @unchecked Sendable {  // owned by one buil
 
     public init() { registers.initialize(repeating: 0, count: Self.registerCount) }
 
+    /// A copy of what it counted.
+    public func copy() -> DistinctEstimate {
+        let other = DistinctEstimate()
+        other.registers.update(from: registers, count: Self.registerCount)
+        return other
+    }
+
     /// Forgets every key counted.
     public func reset() { registers.initialize(repeating: 0, count: Self.registerCount) }
 
@@ -63,7 +70,7 @@ public final class DistinctEstimate: @unchecked Sendable {  // owned by one buil
     }
 
     /// Adds what `other` counted (the estimate of the union).
-    func merge(_ other: DistinctEstimate) {
+    public func merge(_ other: DistinctEstimate) {
         for i in 0..<Self.registerCount where other.registers[i] > registers[i] {
             registers[i] = other.registers[i]
         }

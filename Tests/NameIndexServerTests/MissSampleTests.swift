@@ -94,6 +94,33 @@ import Testing
         #expect(sample.entries.first.map { String(decoding: $0.key, as: UTF8.self) } == "late")
     }
 
+    @Test(arguments: [2, 3, 8])
+    func shardsMergedKeepTheBounds(shards: Int) {
+        var random = Generator(state: UInt64(shards))
+        for _ in 0..<50 {
+            let capacity = Int.random(in: 1...40, using: &random)
+            let samples = (0..<shards).map { _ in MissSample(capacity: capacity) }
+            var truth: [String: Int] = [:]
+            let keys = Int.random(in: 1...300, using: &random)
+            for _ in 0..<Int.random(in: 1...3000, using: &random) {
+                let key = "k\(Int(Double(keys) * pow(Double.random(in: 0..<1, using: &random), 3)))"
+                add(samples[Int.random(in: 0..<shards, using: &random)], key)
+                truth[key, default: 0] += 1
+            }
+            let merged = MissSample.merged(samples.map { $0.snapshot() })
+            let total = truth.values.reduce(0, +)
+            #expect(merged.total == total && merged.entries.count <= capacity)
+            for entry in merged.entries {
+                let exact = truth[String(decoding: entry.key, as: UTF8.self)] ?? 0
+                #expect(entry.count >= exact && entry.count - entry.error <= exact, "\(entry) against \(exact)")
+            }
+            let held = Set(merged.entries.map { String(decoding: $0.key, as: UTF8.self) })
+            for (key, count) in truth where count > total / capacity {
+                #expect(held.contains(key), "\(key), missed \(count) of \(total) times, is held")
+            }
+        }
+    }
+
     @Test func seenTimesAreKeptPerKey() {
         let sample = MissSample(capacity: 4)
         add(sample, "a", at: 10)

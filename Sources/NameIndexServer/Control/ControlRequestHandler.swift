@@ -198,7 +198,7 @@ struct ControlRequestHandler: Sendable {
                     guard let index = await store.servingIndex() else {
                         return encodeError(IndexInterface.Failure.shuttingDown.reply, allocator)
                     }
-                    guard let misses = Inspection.misses(namespace: p.namespace, limit: p.limit, index: index, counters: counters) else {
+                    guard let misses = await Inspection.misses(namespace: p.namespace, limit: p.limit, index: index, counters: counters) else {
                         return encodeError(IndexInterface.Failure.noSuchNamespace(p.namespace).reply, allocator)
                     }
                     return try encode(misses, allocator)

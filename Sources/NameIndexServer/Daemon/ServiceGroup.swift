@@ -15,7 +15,11 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
     let access = try ControlAccess.resolving(group: settings.configuration.daemon.controlGroup)
     let descriptors = DescriptorBudget.raiseSoftLimit()
     let store = Store()
-    let counters = LookupCounters(missSample: settings.configuration.daemon.missSample)
+    let lookupLoops: MultiThreadedEventLoopGroup? =
+        settings.servesLookupSocket ? MultiThreadedEventLoopGroup(numberOfThreads: settings.configuration.daemon.lookupThreads) : nil
+    // A sample of missed keys per lookup event loop, so that a loop adds to its own unlocked.
+    let counters = LookupCounters(
+        missSample: settings.configuration.daemon.missSample, loops: lookupLoops.map { Array($0.makeIterator()) } ?? [])
     let events = MetricEvents()
     events.declare(sources: settings.configuration.sources.map(\.name))
     events.declare(reloadIntervals: settings.configuration.sources.compactMap { s in s.reloadInterval.map { (s.name, $0) } })
@@ -74,7 +78,7 @@ public func makeServiceGroup(settings: DaemonSettings, logger: Logger) throws ->
                 name: "lookup", path: settings.lookupSocketPath,
                 adoptedDescriptor: settings.listenDescriptors.descriptor(named: "lookup")),
             store: store, counters: counters,
-            eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: settings.configuration.daemon.lookupThreads),
+            eventLoopGroup: lookupLoops ?? MultiThreadedEventLoopGroup(numberOfThreads: settings.configuration.daemon.lookupThreads),
             logger: logger, maximumConnections: allowed)
         lookup.meter = events.lookupConnections
         lookup.limits.requestTimeout = TimeAmount(settings.configuration.daemon.requestTimeout)

@@ -5,9 +5,9 @@ import NameIndexProtocol
 /// counters and `Status`, off the lookup path.
 enum Inspection {
     /// The most missed keys of `namespace` that `index` still does not answer, at most `limit`.
-    static func misses(namespace: String, limit: Int?, index: Index, counters: LookupCounters) -> IndexInterface.MissesReply? {
+    static func misses(namespace: String, limit: Int?, index: Index, counters: LookupCounters) async -> IndexInterface.MissesReply? {
         guard index.hasNamespace(namespace) else { return nil }
-        let sample = counters.misses(namespace)
+        let sample = await counters.misses(namespace)
         var keys: [IndexInterface.MissedKey] = []
         let wanted = max(0, limit ?? Int.max)
         for entry in sample.entries where keys.count < wanted {

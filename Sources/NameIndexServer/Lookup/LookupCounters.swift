@@ -1,3 +1,4 @@
+import NIOCore
 import NameIndexCore
 import Synchronization
 
@@ -6,8 +7,9 @@ import Synchronization
 ///
 /// Each namespace's counts are two atomics. Connections count in a ``LookupTally`` of their
 /// own and add it once per read, through counter references they resolve once per
-/// generation, so the hot path takes no lock and hashes no name. Missed keys are copied
-/// into the tally's buffer and added to the namespace's sample under its lock, once per read.
+/// generation, so the hot path takes no lock and hashes no name. Each lookup event loop has
+/// its own ``MissSample`` per namespace, which its connections add their missed keys to
+/// directly, without a lock; reads and resets run as tasks on the loops.
 public final class LookupCounters: Sendable {
     public struct Counts: Sendable, Equatable {
         public var lookups = 0
@@ -24,27 +26,44 @@ public final class LookupCounters: Sendable {
     final class Counter: Sendable {
         let lookups = Atomic<Int>(0)
         let hits = Atomic<Int>(0)
-        /// Nil when `miss_sample` is 0.
-        let misses: MissSample?
+        /// One per lookup event loop (shard); empty when `miss_sample` is 0.
+        let misses: [MissSample]
 
-        init(missSample: Int) {
-            misses = missSample > 0 ? MissSample(capacity: missSample) : nil
+        init(missSample: Int, shards: Int) {
+            misses = missSample > 0 ? (0..<shards).map { _ in MissSample(capacity: missSample) } : []
         }
     }
 
     /// K of the space-saving sample per namespace (`miss_sample`); 0: no sample.
     public let missSample: Int
     private let counters = Mutex<[String: Counter]>([:])
+    /// The lookup event loops, one sample shard each; empty: one shard, touched directly
+    /// (no lookup server, as in tests).
+    private let loops: [any EventLoop]
+    private let shardOfLoop: [ObjectIdentifier: Int]
 
-    public init(missSample: Int = 100) {
+    public init(missSample: Int = 100, loops: [any EventLoop] = []) {
         self.missSample = min(max(missSample, 0), MissSample.maximumCapacity)
+        self.loops = loops
+        shardOfLoop = Dictionary(uniqueKeysWithValues: loops.enumerated().map { (ObjectIdentifier($1), $0) })
+    }
+
+    /// The sample shard of connections on `loop`.
+    func shard(for loop: any EventLoop) -> Int { shardOfLoop[ObjectIdentifier(loop)] ?? 0 }
+
+    private var shards: Int { max(1, loops.count) }
+
+    /// Runs `body` with shard `i` on its loop (directly when there are no loops).
+    private func onShard<R: Sendable>(_ i: Int, _ body: @escaping @Sendable () -> R) async -> R {
+        guard i < loops.count else { return body() }
+        return (try? await loops[i].submit(body).get()) ?? body()
     }
 
     /// The counter of `namespace`, made on first use.
     func counter(_ namespace: String) -> Counter {
         counters.withLock { all in
             if let counter = all[namespace] { return counter }
-            let counter = Counter(missSample: missSample)
+            let counter = Counter(missSample: missSample, shards: shards)
             all[namespace] = counter
             return counter
         }
@@ -76,22 +95,34 @@ public final class LookupCounters: Sendable {
         var entries: [MissSample.Entry]
     }
 
-    /// The sample of `namespace` (empty when sampling is off).
-    func misses(_ namespace: String) -> Misses {
-        guard let sample = counter(namespace).misses else { return Misses(capacity: 0, sinceUSec: 0, total: 0, distinct: 0, entries: []) }
-        return sample.withLock {
-            Misses(capacity: $0.capacity, sinceUSec: $0.sinceUSec, total: $0.total, distinct: $0.distinctEstimate, entries: $0.entries)
-        }
+    /// The sample of `namespace`, its shards merged (empty when sampling is off).
+    func misses(_ namespace: String) async -> Misses {
+        let counter = counter(namespace)
+        guard !counter.misses.isEmpty else { return Misses(capacity: 0, sinceUSec: 0, total: 0, distinct: 0, entries: []) }
+        var parts: [MissSample.Snapshot] = []
+        for (i, sample) in counter.misses.enumerated() { parts.append(await onShard(i) { sample.snapshot() }) }
+        let merged = MissSample.merged(parts)
+        return Misses(capacity: missSample, sinceUSec: merged.sinceUSec, total: merged.total, distinct: merged.distinct, entries: merged.entries)
     }
 
     /// The estimated distinct keys missed, per namespace that missed any (for the metrics).
-    func missedKeys() -> [String: Int] {
-        let all = counters.withLock { $0 }
-        return all.compactMapValues { counter in counter.misses?.withLock { $0.total > 0 ? $0.distinctEstimate : nil } }
+    func missedKeys() async -> [String: Int] {
+        let names = counters.withLock { Array($0.keys) }
+        var out: [String: Int] = [:]
+        for name in names {
+            let misses = await misses(name)
+            if misses.total > 0 { out[name] = misses.distinct }
+        }
+        return out
     }
 
     /// Forgets the missed keys of every namespace: a full reload has swapped a generation in.
+    /// The resets are queued on the loops, before anything asked of them later.
     public func resetMisses() {
-        for counter in counters.withLock({ Array($0.values) }) { counter.misses?.withLock { $0.reset() } }
+        for counter in counters.withLock({ Array($0.values) }) {
+            for (i, sample) in counter.misses.enumerated() {
+                if i < loops.count { loops[i].execute { sample.reset() } } else { sample.reset() }
+            }
+        }
     }
 }

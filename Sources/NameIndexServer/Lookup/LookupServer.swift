@@ -56,7 +56,9 @@ struct LookupServer: Service {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        RESPConnectionHandler(store: store, server: state, parser: parser, limits: limits))
+                        RESPConnectionHandler(
+                            store: store, server: state, parser: parser, limits: limits,
+                            shard: state.counters.shard(for: channel.eventLoop)))
                 }
             }
         let server: any Channel = try await socket.open(speaks: "Redis protocol, read-only", logger: logger) {

@@ -4,26 +4,26 @@ import Glibc
 import NameIndexCore
 import Synchronization
 
-/// One connection's counts since its last flush, by namespace slot of one generation, and
-/// the keys it missed, for the namespaces' ``MissSample``s.
+/// One connection's counts since its last flush, by namespace slot of one generation; its
+/// missed keys go straight into its event loop's ``MissSample`` of the namespace.
 struct LookupTally {
     private let shared: LookupCounters
     private var counts: [(lookups: Int, hits: Int)] = []
     /// The shared counters of each slot, resolved when first flushed.
     private var counters: [LookupCounters.Counter?] = []
+    /// Its loop's sample of each slot, resolved at the slot's first miss.
+    private var samples: [MissSample?] = []
     private var generation: UInt64?
     private var touched = false
-    /// Missed keys, end to end, and where each ends with its slot; their capacity is kept.
-    private var missedBytes: [UInt8] = []
-    private var missed: [(slot: Int32, end: Int32)] = []
+    /// The connection's event loop's shard of the samples.
+    private let shard: Int
+    /// The time of the misses of this read, read at its first (nil: none yet).
+    private var missTime: UInt64?
     let sampling: Bool
 
-    /// Most missed keys (and their bytes) held before they are added to the samples: small,
-    /// as every connection that misses holds one (10,000 connections: 50 MiB at most).
-    static let missBuffer = (keys: 256, bytes: 4 * 1024)
-
-    init(counters: LookupCounters) {
+    init(counters: LookupCounters, shard: Int = 0) {
         shared = counters
+        self.shard = shard
         sampling = counters.missSample > 0
     }
 
@@ -44,26 +44,25 @@ struct LookupTally {
     }
 
     private mutating func recordMiss(slot: Int, key: UnsafeRawBufferPointer, index: Index) {
-        if missed.count >= Self.missBuffer.keys || missedBytes.count + MissSample.maximumKeyBytes > Self.missBuffer.bytes {
-            flushMisses(index: index)
+        resolve(index)
+        if samples.count != counters.count { samples = Array(repeating: nil, count: counters.count) }
+        let sample: MissSample
+        if let resolved = samples[slot] {
+            sample = resolved
+        } else {
+            let misses = counter(slot, index).misses
+            guard shard < misses.count else { return }
+            sample = misses[shard]
+            samples[slot] = sample
         }
-        if missed.isEmpty && missedBytes.capacity == 0 {
-            missedBytes.reserveCapacity(Self.missBuffer.bytes)
-            missed.reserveCapacity(Self.missBuffer.keys)
-        }
-        // Only what the sample keeps of a key, and a marker byte when there was more.
-        let held = min(key.count, MissSample.maximumKeyBytes)
-        if let base = key.baseAddress, held > 0 {
-            missedBytes.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: held))
-        }
-        if key.count > held { missedBytes.append(0xFF) }
-        missed.append((Int32(truncatingIfNeeded: slot), Int32(truncatingIfNeeded: missedBytes.count)))
-        touched = true
+        let now = missTime ?? MissSample.now()
+        missTime = now
+        sample.add(key, at: now)
     }
 
-    /// Adds the counts and missed keys (made against `index`) to the shared counters and
-    /// clears them.
+    /// Adds the counts (made against `index`) to the shared counters and clears them.
     mutating func flush(index: Index) {
+        missTime = nil
         guard touched else { return }
         resolve(index)
         for slot in counts.indices where counts[slot].lookups > 0 {
@@ -72,7 +71,6 @@ struct LookupTally {
             counter.hits.add(counts[slot].hits, ordering: .relaxed)
             counts[slot] = (0, 0)
         }
-        flushMisses(index: index)
         touched = false
     }
 
@@ -80,6 +78,7 @@ struct LookupTally {
         if generation != index.generation || counters.count != index.namespaceCount {
             generation = index.generation
             counters = Array(repeating: nil, count: index.namespaceCount)
+            samples = Array(repeating: nil, count: index.namespaceCount)
         }
     }
 
@@ -88,41 +87,5 @@ struct LookupTally {
         let counter = shared.counter(index.namespaceName(slot: slot))
         counters[slot] = counter
         return counter
-    }
-
-    private mutating func flushMisses(index: Index) {
-        guard !missed.isEmpty else { return }
-        resolve(index)
-        let usec = MissSample.now()
-        // Taken out while used (and put back emptied, capacity kept), so that nothing is copied.
-        var missed: [(slot: Int32, end: Int32)] = []
-        swap(&missed, &self.missed)
-        var start = 0
-        var position = 0
-        while position < missed.count {
-            // A run of the same namespace under one lock.
-            let slot = Int(missed[position].slot)
-            var end = position
-            while end < missed.count && missed[end].slot == slot { end += 1 }
-            if let sample = counter(slot, index).misses {
-                missedBytes.withUnsafeBytes { bytes in
-                    sample.withLock { sample in
-                        // A key cut to MissSample.maximumKeyBytes carries a marker byte, so the
-                        // sample holds it as truncated.
-                        for i in position..<end {
-                            let end = Int(missed[i].end)
-                            sample.add(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), at: usec)
-                            start = end
-                        }
-                    }
-                }
-            } else {
-                start = Int(missed[end - 1].end)
-            }
-            position = end
-        }
-        missed.removeAll(keepingCapacity: true)
-        swap(&missed, &self.missed)
-        missedBytes.removeAll(keepingCapacity: true)
     }
 }

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import NameIndexCore
-import Synchronization
 
 /// The keys most often looked up and not found in one namespace, with approximate counts:
 /// filtered space-saving (Homem and Carvalho, 2010; space-saving is Metwally, Agrawal and
@@ -24,8 +23,10 @@ import Synchronization
 ///   shift), and ordered by count in a binary min-heap. Adding a key allocates nothing
 ///   and costs O(log capacity), whatever the keys: a hostile client can only make its own
 ///   keys the ones held.
-/// - Every use is inside ``withLock(_:)``.
-final class MissSample: @unchecked Sendable {  // used only under its lock: see withLock
+/// - A sample belongs to one lookup event loop (``LookupCounters`` keeps one per loop and
+///   namespace), which alone writes it, without a lock; others read it with a task on that
+///   loop (``snapshot()``), and ``merged(_:)`` combines the loops' snapshots.
+final class MissSample: @unchecked Sendable {  // touched only on its event loop
     static let maximumKeyBytes = 128
     static let maximumCapacity = 10_000
 
@@ -39,7 +40,6 @@ final class MissSample: @unchecked Sendable {  // used only under its lock: see 
     }
 
     let capacity: Int
-    private let lock = Mutex<Void>(())
     /// Misses counted since the last reset.
     @exclusivity(unchecked) private(set) var total = 0
     /// When the sample was made or last reset (µs since the epoch).
@@ -107,9 +107,61 @@ final class MissSample: @unchecked Sendable {  // used only under its lock: see 
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
     }
 
-    /// Runs `body` with the sample to itself.
-    func withLock<R>(_ body: (MissSample) -> R) -> R {
-        lock.withLock { _ in body(self) }
+    /// What the sample holds now, to read elsewhere.
+    struct Snapshot: Sendable {
+        var capacity: Int
+        var sinceUSec: UInt64
+        var total: Int
+        var entries: [Entry]
+        /// The smallest count held when every place is taken (a bound on any key not held),
+        /// else 0 (a key not held was never missed here).
+        var floor: Int
+        var distinct: DistinctEstimate
+    }
+
+    func snapshot() -> Snapshot {
+        Snapshot(
+            capacity: capacity, sinceUSec: sinceUSec, total: total, entries: entries,
+            floor: size == capacity ? heapCount[0] : 0, distinct: distinct.copy())
+    }
+
+    /// The samples of several loops as one: a key's count and error are the sums over the
+    /// samples, counting a sample that does not hold it at its floor (so the bounds of each
+    /// hold for the sum); the `capacity` largest are kept. A key missed more than
+    /// `total / capacity` times is held by at least one sample, so it is among them.
+    static func merged(_ parts: [Snapshot]) -> (total: Int, distinct: Int, sinceUSec: UInt64, entries: [Entry]) {
+        let total = parts.reduce(0) { $0 + $1.total }
+        let distinct = DistinctEstimate()
+        for part in parts { distinct.merge(part.distinct) }
+        let since = parts.map(\.sinceUSec).min() ?? 0
+        guard parts.count > 1 else { return (total, total == 0 ? 0 : max(1, Int(distinct.estimate.rounded())), since, parts.first?.entries ?? []) }
+        var byKey: [[UInt8]: (entry: Entry, seen: Int)] = [:]
+        for (i, part) in parts.enumerated() {
+            for entry in part.entries {
+                if var held = byKey[entry.key] {
+                    held.entry.count += entry.count
+                    held.entry.error += entry.error
+                    held.entry.firstSeenUSec = min(held.entry.firstSeenUSec, entry.firstSeenUSec)
+                    held.entry.lastSeenUSec = max(held.entry.lastSeenUSec, entry.lastSeenUSec)
+                    held.seen |= 1 << min(i, 62)
+                    byKey[entry.key] = held
+                } else {
+                    byKey[entry.key] = (entry, 1 << min(i, 62))
+                }
+            }
+        }
+        var entries: [Entry] = []
+        for (_, value) in byKey {
+            var entry = value.entry
+            for (i, part) in parts.enumerated() where value.seen & (1 << min(i, 62)) == 0 {
+                entry.count += part.floor
+                entry.error += part.floor
+            }
+            entries.append(entry)
+        }
+        entries.sort { $0.count != $1.count ? $0.count > $1.count : $0.key.lexicographicallyPrecedes($1.key) }
+        let capacity = parts.map(\.capacity).max() ?? 0
+        return (total, total == 0 ? 0 : max(1, Int(distinct.estimate.rounded())), since, Array(entries.prefix(capacity)))
     }
 
     /// Forgets every key.

@@ -52,13 +52,13 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var timerArmed = false
 
-    init(store: Store, server: LookupServerState, parser: RESPRequestParser, limits: LookupLimits = LookupLimits()) {
+    init(store: Store, server: LookupServerState, parser: RESPRequestParser, limits: LookupLimits = LookupLimits(), shard: Int = 0) {
         self.store = store
         self.server = server
         self.parser = parser
         self.limits = limits
         self.session = RESPSession(id: server.newClientID())
-        self.tally = LookupTally(counters: server.counters)
+        self.tally = LookupTally(counters: server.counters, shard: shard)
     }
 
     func channelActive(context: ChannelHandlerContext) {

@@ -21,9 +21,10 @@ struct MetricsReport {
     /// The text for the daemon as it is now.
     static func render(store: Store, coordinator: ReloadCoordinator, counters: LookupCounters, events: MetricEvents) async -> String {
         let status = await coordinator.status(index: store.current, version: ProductInfo.version)
+        let missedKeys = await counters.missedKeys()
         return MetricsReport(
             status: status, counts: counters.snapshot(), namespaceBytes: namespaceBytes(store.current),
-            missedKeys: counters.missedKeys(), events: events, now: WallClock.system.now()
+            missedKeys: missedKeys, events: events, now: WallClock.system.now()
         ).text
     }
 
