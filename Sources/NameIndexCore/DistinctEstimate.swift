@@ -52,8 +52,16 @@ public final class DistinctEstimate: @unchecked Sendable {  // owned by one buil
         if count >= 8 {
             // The last eight bytes, overlapping the words already mixed.
             tail = base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-        } else {
-            for i in 0..<count { tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i * 8) }
+        } else if count >= 4 {
+            // Two four-byte words, overlapping when fewer than eight: with the length mixed
+            // in above, every key of 4 to 7 bytes has its own tail.
+            tail = UInt64(base.loadUnaligned(as: UInt32.self))
+                | UInt64(base.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) << 32
+        } else if count > 0 {
+            // The first, middle and last byte: every byte of a key of 1 to 3 bytes.
+            tail = UInt64(base.load(as: UInt8.self))
+                | UInt64(base.load(fromByteOffset: count / 2, as: UInt8.self)) << 8
+                | UInt64(base.load(fromByteOffset: count - 1, as: UInt8.self)) << 16
         }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         return NameHash.finalize(h)

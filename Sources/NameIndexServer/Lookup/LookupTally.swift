@@ -11,8 +11,10 @@ struct LookupTally {
     private var counts: [(lookups: Int, hits: Int)] = []
     /// The shared counters of each slot, resolved when first flushed.
     private var counters: [LookupCounters.Counter?] = []
-    /// Its loop's sample of each slot, resolved at the slot's first miss.
-    private var samples: [MissSample?] = []
+    /// Its loop's sample of each slot, resolved at the slot's first miss; unretained (no
+    /// atomic retain and release per miss), kept alive by the slot's entry in `counters`,
+    /// which holds it and is set with it and cleared with it.
+    private var samples: [Unmanaged<MissSample>?] = []
     private var generation: UInt64?
     private var touched = false
     /// The connection's event loop's shard of the samples.
@@ -46,18 +48,18 @@ struct LookupTally {
     private mutating func recordMiss(slot: Int, key: UnsafeRawBufferPointer, index: Index) {
         resolve(index)
         if samples.count != counters.count { samples = Array(repeating: nil, count: counters.count) }
-        let sample: MissSample
+        let sample: Unmanaged<MissSample>
         if let resolved = samples[slot] {
             sample = resolved
         } else {
             let misses = counter(slot, index).misses
             guard shard < misses.count else { return }
-            sample = misses[shard]
+            sample = Unmanaged.passUnretained(misses[shard])
             samples[slot] = sample
         }
         let now = missTime ?? MissSample.now()
         missTime = now
-        sample.add(key, at: now)
+        sample._withUnsafeGuaranteedRef { $0.add(key, at: now) }
     }
 
     /// Adds the counts (made against `index`) to the shared counters and clears them.
