@@ -262,8 +262,14 @@ public final class Index: Sendable {
     }
 
     /// Batched lookups through sources with overlays: the first source's base is looked up in a
-    /// batch, its overlay filter read with the base's hash of each key; its overlay, and the
-    /// sources after it, are consulted per key.
+    /// batch, its overlay's levels prefetched for the keys its filter lets through; the sources
+    /// after it are consulted per key.
+    ///
+    /// Per group of keys, a stage apart each: the base hashes a key and the filter word of that
+    /// hash is prefetched with its bucket; once the base has prefetched the group's entries the
+    /// filter is read (pass 0), and for a key it lets through the home bucket of each level
+    /// hashed as the base is prefetched, then (pass 1) that bucket's entry; the results come
+    /// last, so a key in the overlay costs no more serial cache misses than one in the base.
     static func names(
         in layers: [SourceLayer], views: [SourceLayer.View], count: Int, key: (Int) -> UnsafeRawBufferPointer,
         result: (Int, UnsafeRawBufferPointer?) -> Void
@@ -273,21 +279,45 @@ public final class Index: Sendable {
             first.base.names(count: count, key: key) { i, name in result(i, name ?? Index.first(inViews: views, from: 1, key: key(i))) }
             return
         }
-        // The base hashes each key once; the filter word of that hash is prefetched with the
-        // key's bucket, and read when its result comes (a group's hashes all come first).
-        withUnsafeTemporaryAllocation(of: UInt64?.self, capacity: KeyTable.batchGroup) { hashes in
-            first.base.names(
-                count: count, key: key,
-                hashed: { i, hash in
-                    hashes[i % KeyTable.batchGroup] = hash
-                    if let hash { nameindex_prefetch(filter.words + filter.position(hash).0) }
+        let view = views[0]
+        let kind = first.base.header.kind
+        // The levels whose hash is the base's (not a text level beside an integer base).
+        let young = view.young.flatMap { $0._withUnsafeGuaranteedRef { $0.header.kind } == kind ? $0 : nil }
+        let older = view.overlay.flatMap { $0._withUnsafeGuaranteedRef { $0.header.kind } == kind ? $0 : nil }
+        let group = KeyTable.batchGroup
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: group) { hashes in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: group) { hashed in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: group) { maybe in
+                first.base.names(
+                    count: count, key: key,
+                    hashed: { i, hash in
+                        hashes[i % group] = hash ?? 0
+                        hashed[i % group] = hash != nil
+                        if let hash { nameindex_prefetch(filter.words + filter.position(hash).0) }
+                    },
+                    stages: 2,
+                    staged: { i, pass in
+                        let slot = i % group
+                        if pass == 0 {
+                            maybe[slot] = filter.mayContain(hashed[slot] ? hashes[slot] : nil)
+                            guard maybe[slot], hashed[slot] else { return }
+                            young?._withUnsafeGuaranteedRef { $0.prefetchHome(hashes[slot]) }
+                            older?._withUnsafeGuaranteedRef { $0.prefetchHome(hashes[slot]) }
+                        } else {
+                            guard maybe[slot], hashed[slot] else { return }
+                            young?._withUnsafeGuaranteedRef { $0.prefetchEntry(hashes[slot]) }
+                            older?._withUnsafeGuaranteedRef { $0.prefetchEntry(hashes[slot]) }
+                        }
+                    }
+                ) { i, baseName in
+                    let slot = i % group
+                    if maybe[slot], let name = view.levelName(key(i), hash: hashed[slot] ? hashes[slot] : nil, kind: kind) {
+                        result(i, name.isEmpty ? Index.first(inViews: views, from: 1, key: key(i)) : name)
+                    } else {
+                        result(i, baseName ?? Index.first(inViews: views, from: 1, key: key(i)))
+                    }
                 }
-            ) { i, baseName in
-                if filter.mayContain(hashes[i % KeyTable.batchGroup]), let name = first.levelName(key(i)) {
-                    result(i, name.isEmpty ? Index.first(inViews: views, from: 1, key: key(i)) : name)
-                } else {
-                    result(i, baseName ?? Index.first(inViews: views, from: 1, key: key(i)))
-                }
+            }
             }
         }
     }

@@ -21,9 +21,12 @@ extension KeyTable {
     /// As ``names(count:key:result:)``, telling `hashed(i, hash)` each key's hash in this table
     /// (nil: it cannot be in it) as soon as it is known: for each group of ``batchGroup`` keys,
     /// every `hashed` call comes before any `result` call of the group, and after every
-    /// `result` of the group before.
+    /// `result` of the group before. `staged(i, pass)` is called for each key of a group in
+    /// `stages` passes (pass 0, then 1, …) after the group's own prefetches and before its
+    /// results: room for a caller's own prefetches, a stage apart, to arrive.
     func names(
         count: Int, key: (Int) -> UnsafeRawBufferPointer, hashed: ((Int, UInt64?) -> Void)?,
+        stages: Int = 0, staged: ((Int, Int) -> Void)? = nil,
         result: (Int, UnsafeRawBufferPointer?) -> Void
     ) {
         var start = 0
@@ -35,22 +38,23 @@ extension KeyTable {
                     let hash = self.hash(of: key(i))
                     hashed?(i, hash)
                     hashes[i - start] = hash ?? 0
-                    if let hash {
-                        nameindex_prefetch(buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes)
-                    }
+                    if let hash { prefetchHome(hash) }
                 }
                 // 2. Prefetch the arena entry of the first tag match in each home bucket.
                 for i in start..<end {
                     let hash = hashes[i - start]
                     if hash == 0 { continue }  // cannot be in the table, or (rarely) a real 0: just no prefetch
-                    let bucket = buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes
-                    if let slot = KeyTable.firstTagMatch(bucket, tag: KeyTable.tag(hash)) {
-                        nameindex_prefetch(arena + Int(KeyTable.slotOffset(bucket, slot)))
+                    prefetchEntry(hash)
+                }
+                if let staged {
+                    for pass in 0..<stages {
+                        for i in start..<end { staged(i, pass) }
                     }
                 }
-                // 3. Resolve exactly, now mostly from cache.
+                // 3. Resolve exactly, now mostly from cache (the hashes of stage 1 kept).
                 for i in start..<end {
-                    result(i, name(forKey: key(i)))
+                    let hash = hashes[i - start]
+                    result(i, hash == 0 ? name(forKey: key(i)) : find(key(i), hash: hash).map { nameAt($0) })
                 }
                 start = end
             }
@@ -64,6 +68,22 @@ extension KeyTable {
         switch header.kind {
         case .text: return NameHash.hash(key)
         case .integer: return CanonicalInteger.parse(key).map { NameHash.hash(integer: $0) }
+        }
+    }
+
+    /// Prefetches the home bucket of `hash` (this table's hash of a key).
+    @inline(__always)
+    func prefetchHome(_ hash: UInt64) {
+        nameindex_prefetch(buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes)
+    }
+
+    /// Prefetches the arena entry of the first tag match in `hash`'s home bucket, if any
+    /// (reads the bucket: prefetch it a stage before).
+    @inline(__always)
+    func prefetchEntry(_ hash: UInt64) {
+        let bucket = buckets + KeyTable.home(hash, bucketCount: bucketCount) * KeyTable.bucketBytes
+        if let slot = KeyTable.firstTagMatch(bucket, tag: KeyTable.tag(hash)) {
+            nameindex_prefetch(arena + Int(KeyTable.slotOffset(bucket, slot)))
         }
     }
 

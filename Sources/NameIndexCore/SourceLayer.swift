@@ -137,6 +137,19 @@ public struct SourceLayer: Sendable {
             return overlay?._withUnsafeGuaranteedRef { t in t.find(key).map { t.nameAt($0) } }
         }
 
+        /// As ``levelName(_:)``, given the key's hash in a table of `kind` (the base's): a level
+        /// of that kind is probed with it instead of hashing the key again.
+        func levelName(_ key: UnsafeRawBufferPointer, hash: UInt64?, kind: KeyTable.KeyKind) -> UnsafeRawBufferPointer? {
+            func find(_ table: Unmanaged<KeyTable>) -> UnsafeRawBufferPointer? {
+                table._withUnsafeGuaranteedRef { t in
+                    let offset = if let hash, t.header.kind == kind { t.find(key, hash: hash) } else { t.find(key) }
+                    return offset.map { t.nameAt($0) }
+                }
+            }
+            if let young, let name = find(young) { return name }
+            return overlay.flatMap { find($0) }
+        }
+
         /// What this source says about `key`; the key is read once, for the base and the filter.
         @inlinable
         func answer(_ key: UnsafeRawBufferPointer) -> Answer {

@@ -161,6 +161,40 @@ import Testing
         }
     }
 
+    /// Integer keys in the base and in both levels (each level probed with the base's hash,
+    /// its buckets and entries prefetched in a batch): batched answers equal single ones and the
+    /// model, through upserts, tombstones, new keys and both levels.
+    @Test func integerLevelsHashedAsTheBaseAnswerBatchedAsAlone() throws {
+        var model = Dictionary(uniqueKeysWithValues: (0..<3000).map { ("\($0)", "n\($0)") })
+        var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
+        builder.add(source: "s", namespace: "n", table: try Self.table(model))
+        builder.add(source: "t", namespace: "n", table: try Self.table(["5": "t5", "3500": "t3500"]))
+        var index = builder.build()
+        var random = Generator(state: 11)
+        for round in 0..<2 {
+            var delta: [String: String] = [:]
+            for _ in 0..<400 {
+                let key = "\(random.next(4000))"
+                delta[key] = random.next(4) == 0 ? "" : "r\(round)-\(key)"
+            }
+            delta["5"] = ""
+            let table = try Self.table(delta)
+            #expect(table.keyKind == .integer)
+            index = try index.applying(delta: table, toSource: "s", watermark: nil, generation: UInt64(round + 2), createdAtMicroseconds: 0)!.0
+            for (key, name) in delta { model[key] = name.isEmpty ? nil : name }
+        }
+        let layer = index.sourceTable("s")!.layer
+        #expect(layer.young != nil && layer.overlay != nil)
+        #expect(layer.young?.keyKind == .integer && layer.overlay?.keyKind == .integer)
+        let keys = (0..<4000).map { "\($0)" } + ["x", "-0", "05"]
+        let expected: [String?] = keys.map { key in model[key] ?? ["5": "t5", "3500": "t3500"][key] }
+        #expect(index.lookup(namespace: "n", keys: keys) == expected)
+        for (key, name) in zip(keys, expected) {
+            var k = key
+            #expect(k.withUTF8 { index.name(namespace: "n", key: UnsafeRawBufferPointer($0)).map { String(decoding: $0, as: UTF8.self) } } == name)
+        }
+    }
+
     @Test func aDeltaThatChangesNothingLeavesNoOverlayEntries() throws {
         var builder = IndexBuilder(generation: 1, createdAtMicroseconds: 0)
         builder.add(source: "s", namespace: "n", table: try Self.table(["1": "one"]))
