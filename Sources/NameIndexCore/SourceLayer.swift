@@ -131,18 +131,14 @@ public struct SourceLayer: Sendable {
             return name.isEmpty ? .deleted : .name(name)
         }
 
+        /// The entry the levels hold for `key`, the young one first (see the layer's). Given
+        /// `hashed`, the key's hash in a table of that kind (the base's), a level of that kind
+        /// is probed with it instead of hashing the key again.
         @inlinable
-        func levelName(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-            if let young, let name = young._withUnsafeGuaranteedRef({ t in t.find(key).map { t.nameAt($0) } }) { return name }
-            return overlay?._withUnsafeGuaranteedRef { t in t.find(key).map { t.nameAt($0) } }
-        }
-
-        /// As ``levelName(_:)``, given the key's hash in a table of `kind` (the base's): a level
-        /// of that kind is probed with it instead of hashing the key again.
-        func levelName(_ key: UnsafeRawBufferPointer, hash: UInt64?, kind: KeyTable.KeyKind) -> UnsafeRawBufferPointer? {
+        func levelName(_ key: UnsafeRawBufferPointer, hashed: (hash: UInt64, kind: KeyTable.KeyKind)? = nil) -> UnsafeRawBufferPointer? {
             func find(_ table: Unmanaged<KeyTable>) -> UnsafeRawBufferPointer? {
                 table._withUnsafeGuaranteedRef { t in
-                    let offset = if let hash, t.header.kind == kind { t.find(key, hash: hash) } else { t.find(key) }
+                    let offset = if let hashed, t.keyKind == hashed.kind { t.find(key, hash: hashed.hash) } else { t.find(key) }
                     return offset.map { t.nameAt($0) }
                 }
             }

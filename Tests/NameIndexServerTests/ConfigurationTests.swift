@@ -25,10 +25,16 @@ struct ConfigurationFixture {
 }
 
 /// Parses `text` alone and returns the error it raises.
-func configurationError(_ text: String) -> ConfigurationError? {
+/// `text` read as the main configuration file, on the test defaults.
+func parsedConfiguration(_ text: String) throws -> Configuration {
     var configuration = Configuration(defaults: .testing)
+    try ConfigurationLoader().parse(text, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
+    return configuration
+}
+
+func configurationError(_ text: String) -> ConfigurationError? {
     do {
-        try ConfigurationLoader().parse(text, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
+        _ = try parsedConfiguration(text)
         return nil
     } catch {
         return error as? ConfigurationError
@@ -179,8 +185,7 @@ let userSource = """
     @Test func aPostgresSourceParses() throws {
         let text = Self.pgSource.replacingOccurrences(of: "FROM accounts", with: "FROM accounts a WHERE {partition_filter}")
             + "partition_key = \"a.id\"\npartition_by = \"range\"\npartitions = 3\npassword_file = \"secrets/pw\"\n"
-        var configuration = Configuration(defaults: .testing)
-        try ConfigurationLoader().parse(text, file: "/etc/nameindexd/nameindexd.toml", into: &configuration)
+        let configuration = try parsedConfiguration(text)
         guard let pg = configuration.sources[0].settings.postgresql else {
             Issue.record("not a postgresql source")
             return

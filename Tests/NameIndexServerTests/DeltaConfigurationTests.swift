@@ -10,11 +10,7 @@ import Testing
     let command = "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"command\"\ncommand = [\"x\"]\n"
     let delta = "delta_query = \"SELECT id, name, deleted, ts FROM t WHERE ts > {watermark}\"\nwatermark_query = \"SELECT max(ts) FROM t\"\n"
 
-    func load(_ text: String) throws -> Configuration {
-        var configuration = Configuration(defaults: .testing)
-        try ConfigurationLoader().parse(text, file: "/x.toml", into: &configuration)
-        return configuration
-    }
+    func load(_ text: String) throws -> Configuration { try parsedConfiguration(text) }
 
     @Test func readsTheDeltaKeysWithTheirDefaults() throws {
         let plain = try load(sqlite + delta)

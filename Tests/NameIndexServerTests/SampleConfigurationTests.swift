@@ -7,11 +7,7 @@ import Testing
 @Suite struct SampleConfigurationTests {
     let source = "[[source]]\nname = \"u\"\nnamespace = \"user\"\nkind = \"file\"\npath = \"/u.tsv\"\n"
 
-    func load(_ text: String) throws -> Configuration {
-        var configuration = Configuration(defaults: .testing)
-        try ConfigurationLoader().parse(text, file: "/x.toml", into: &configuration)
-        return configuration
-    }
+    func load(_ text: String) throws -> Configuration { try parsedConfiguration(text) }
 
     @Test func defaultsAndValues() throws {
         let plain = try load(source)

@@ -53,7 +53,8 @@ public final class LookupCounters: Sendable {
 
     private var shards: Int { max(1, loops.count) }
 
-    /// Runs `body` with shard `i` on its loop (directly when there are no loops).
+    /// Runs `body` with shard `i` on its loop (directly when there are no loops, or when the
+    /// loop has shut down at the daemon's stop: then nothing writes the shard any more).
     private func onShard<R: Sendable>(_ i: Int, _ body: @escaping @Sendable () -> R) async -> R {
         guard i < loops.count else { return body() }
         return (try? await loops[i].submit(body).get()) ?? body()
@@ -107,11 +108,13 @@ public final class LookupCounters: Sendable {
 
     /// The estimated distinct keys missed, per namespace that missed any (for the metrics).
     func missedKeys() async -> [String: Int] {
-        let names = counters.withLock { Array($0.keys) }
+        let all = counters.withLock { $0 }
         var out: [String: Int] = [:]
-        for name in names {
-            let misses = await misses(name)
-            if misses.total > 0 { out[name] = misses.distinct }
+        for (name, counter) in all where !counter.misses.isEmpty {
+            var parts: [(total: Int, distinct: DistinctEstimate)] = []
+            for (i, sample) in counter.misses.enumerated() { parts.append(await onShard(i) { sample.counts() }) }
+            let merged = MissSample.mergedCounts(parts)
+            if merged.total > 0 { out[name] = merged.distinct }
         }
         return out
     }

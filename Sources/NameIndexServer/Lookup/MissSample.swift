@@ -130,11 +130,9 @@ final class MissSample: @unchecked Sendable {  // touched only on its event loop
     /// hold for the sum); the `capacity` largest are kept. A key missed more than
     /// `total / capacity` times is held by at least one sample, so it is among them.
     static func merged(_ parts: [Snapshot]) -> (total: Int, distinct: Int, sinceUSec: UInt64, entries: [Entry]) {
-        let total = parts.reduce(0) { $0 + $1.total }
-        let distinct = DistinctEstimate()
-        for part in parts { distinct.merge(part.distinct) }
+        let (total, distinct) = mergedCounts(parts.map { ($0.total, $0.distinct) })
         let since = parts.map(\.sinceUSec).min() ?? 0
-        guard parts.count > 1 else { return (total, total == 0 ? 0 : max(1, Int(distinct.estimate.rounded())), since, parts.first?.entries ?? []) }
+        guard parts.count > 1 else { return (total, distinct, since, parts.first?.entries ?? []) }
         var byKey: [[UInt8]: (entry: Entry, seen: Int)] = [:]
         for (i, part) in parts.enumerated() {
             for entry in part.entries {
@@ -161,7 +159,23 @@ final class MissSample: @unchecked Sendable {  // touched only on its event loop
         }
         entries.sort { $0.count != $1.count ? $0.count > $1.count : $0.key.lexicographicallyPrecedes($1.key) }
         let capacity = parts.map(\.capacity).max() ?? 0
-        return (total, total == 0 ? 0 : max(1, Int(distinct.estimate.rounded())), since, Array(entries.prefix(capacity)))
+        return (total, distinct, since, Array(entries.prefix(capacity)))
+    }
+
+    /// The misses counted and a copy of the distinct estimate: what the metrics read.
+    func counts() -> (total: Int, distinct: DistinctEstimate) { (total, distinct.copy()) }
+
+    /// The misses of several loops' ``counts()`` together, and how many distinct keys they are.
+    static func mergedCounts(_ parts: [(total: Int, distinct: DistinctEstimate)]) -> (total: Int, distinct: Int) {
+        let total = parts.reduce(0) { $0 + $1.total }
+        let union = DistinctEstimate()
+        for part in parts { union.merge(part.distinct) }
+        return (total, distinctCount(total: total, union))
+    }
+
+    /// An estimate as a count: 0 only when nothing was missed, else at least 1.
+    private static func distinctCount(total: Int, _ estimate: DistinctEstimate) -> Int {
+        total == 0 ? 0 : max(1, Int(estimate.estimate.rounded()))
     }
 
     /// Forgets every key.
@@ -175,7 +189,7 @@ final class MissSample: @unchecked Sendable {  // touched only on its event loop
     }
 
     /// How many distinct keys were missed since the last reset (HyperLogLog, about 1.6 %).
-    var distinctEstimate: Int { total == 0 ? 0 : max(1, Int(distinct.estimate.rounded())) }
+    var distinctEstimate: Int { Self.distinctCount(total: total, distinct) }
 
     /// Counts one miss of `key` at `now` (µs since the epoch).
     func add(_ key: UnsafeRawBufferPointer, at now: UInt64) {
