@@ -285,35 +285,42 @@ public final class Index: Sendable {
         let young = view.young.flatMap { $0._withUnsafeGuaranteedRef { $0.header.kind } == kind ? $0 : nil }
         let older = view.overlay.flatMap { $0._withUnsafeGuaranteedRef { $0.header.kind } == kind ? $0 : nil }
         let group = KeyTable.batchGroup
-        // Per key of the group: its hash in the base (nil: the base cannot hold it), and whether
-        // the filter lets it through.
-        withUnsafeTemporaryAllocation(of: (hash: UInt64?, maybe: Bool).self, capacity: group) { keys in
-            first.base.names(
-                count: count, key: key,
-                hashed: { i, hash in
-                    keys[i % group] = (hash, false)
-                    if let hash { nameindex_prefetch(filter.words + filter.position(hash).0) }
-                },
-                stages: 2,
-                staged: { i, pass in
+        // Per key of the group: its hash in the base, whether it has one (the base may not be
+        // able to hold the key), and whether the filter lets it through. Three flat buffers:
+        // one buffer of tuples measured 10-20 ns per key slower in batches (two runs).
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: group) { hashes in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: group) { hashed in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: group) { maybe in
+                first.base.names(
+                    count: count, key: key,
+                    hashed: { i, hash in
+                        hashes[i % group] = hash ?? 0
+                        hashed[i % group] = hash != nil
+                        if let hash { nameindex_prefetch(filter.words + filter.position(hash).0) }
+                    },
+                    stages: 2,
+                    staged: { i, pass in
+                        let slot = i % group
+                        if pass == 0 {
+                            maybe[slot] = filter.mayContain(hashed[slot] ? hashes[slot] : nil)
+                            guard maybe[slot], hashed[slot] else { return }
+                            young?._withUnsafeGuaranteedRef { $0.prefetchHome(hashes[slot]) }
+                            older?._withUnsafeGuaranteedRef { $0.prefetchHome(hashes[slot]) }
+                        } else {
+                            guard maybe[slot], hashed[slot] else { return }
+                            young?._withUnsafeGuaranteedRef { $0.prefetchEntry(hashes[slot]) }
+                            older?._withUnsafeGuaranteedRef { $0.prefetchEntry(hashes[slot]) }
+                        }
+                    }
+                ) { i, baseName in
                     let slot = i % group
-                    if pass == 0 { keys[slot].maybe = filter.mayContain(keys[slot].hash) }
-                    guard keys[slot].maybe, let hash = keys[slot].hash else { return }
-                    if pass == 0 {
-                        young?._withUnsafeGuaranteedRef { $0.prefetchHome(hash) }
-                        older?._withUnsafeGuaranteedRef { $0.prefetchHome(hash) }
+                    if maybe[slot], let name = view.levelName(key(i), hashed: hashed[slot] ? (hashes[slot], kind) : nil) {
+                        result(i, name.isEmpty ? Index.first(inViews: views, from: 1, key: key(i)) : name)
                     } else {
-                        young?._withUnsafeGuaranteedRef { $0.prefetchEntry(hash) }
-                        older?._withUnsafeGuaranteedRef { $0.prefetchEntry(hash) }
+                        result(i, baseName ?? Index.first(inViews: views, from: 1, key: key(i)))
                     }
                 }
-            ) { i, baseName in
-                let probe = keys[i % group]
-                if probe.maybe, let name = view.levelName(key(i), hashed: probe.hash.map { ($0, kind) }) {
-                    result(i, name.isEmpty ? Index.first(inViews: views, from: 1, key: key(i)) : name)
-                } else {
-                    result(i, baseName ?? Index.first(inViews: views, from: 1, key: key(i)))
-                }
+            }
             }
         }
     }
